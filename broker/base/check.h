@@ -12,10 +12,10 @@ namespace simq::base {
 
 }  // namespace simq::base
 
-#define SIMQ_CHECK(cond, ...)                                                         \
-  do {                                                                                \
-    if (!(cond)) [[unlikely]]                                                         \
-      ::simq::base::CheckFailed(__FILE__, __LINE__, #cond, "" __VA_ARGS__);           \
+#define SIMQ_CHECK(cond, ...)                                               \
+  do {                                                                      \
+    if (!(cond)) [[unlikely]]                                               \
+      ::simq::base::CheckFailed(__FILE__, __LINE__, #cond, "" __VA_ARGS__); \
   } while (false)
 
 #ifdef NDEBUG

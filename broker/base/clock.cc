@@ -8,8 +8,8 @@ const RealClock& RealClock::Get() {
 }
 
 FakeClock::FakeClock()
-    : mono_ns_(int64_t{1'000'000} * 1'000'000'000),          // 1e6 s after the steady epoch
-      wall_ns_(int64_t{1'700'000'000} * 1'000'000'000) {}   // 2023-11-14T22:13:20Z
+    : mono_ns_(int64_t{1'000'000} * 1'000'000'000),        // 1e6 s after the steady epoch
+      wall_ns_(int64_t{1'700'000'000} * 1'000'000'000) {}  // 2023-11-14T22:13:20Z
 
 MonoTime FakeClock::Now() const {
   return MonoTime(std::chrono::nanoseconds(mono_ns_.load(std::memory_order_acquire)));

@@ -60,7 +60,9 @@ void Init(Level level) {
   SetLevel(level);
 }
 
-void SetLevel(Level level) { spdlog::set_level(ToSpdlog(level)); }
+void SetLevel(Level level) {
+  spdlog::set_level(ToSpdlog(level));
+}
 
 Level GetLevel() {
   switch (spdlog::get_level()) {

@@ -10,8 +10,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "broker/base/format.h"
 #include "spdlog/spdlog.h"
+
+#include "broker/base/format.h"
 
 namespace simq::log {
 
@@ -29,8 +30,13 @@ Level GetLevel();
 
 }  // namespace simq::log
 
-#define SIMQ_LOG_TRACE(...) SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::trace, __VA_ARGS__)
-#define SIMQ_LOG_DEBUG(...) SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::debug, __VA_ARGS__)
-#define SIMQ_LOG_INFO(...) SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::info, __VA_ARGS__)
-#define SIMQ_LOG_WARN(...) SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::warn, __VA_ARGS__)
-#define SIMQ_LOG_ERROR(...) SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::err, __VA_ARGS__)
+#define SIMQ_LOG_TRACE(...) \
+  SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::trace, __VA_ARGS__)
+#define SIMQ_LOG_DEBUG(...) \
+  SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::debug, __VA_ARGS__)
+#define SIMQ_LOG_INFO(...) \
+  SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::info, __VA_ARGS__)
+#define SIMQ_LOG_WARN(...) \
+  SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::warn, __VA_ARGS__)
+#define SIMQ_LOG_ERROR(...) \
+  SPDLOG_LOGGER_CALL(::spdlog::default_logger_raw(), ::spdlog::level::err, __VA_ARGS__)

@@ -18,10 +18,10 @@
 #define SIMQ_STATUS_CONCAT_(a, b) SIMQ_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define SIMQ_RETURN_IF_ERROR(expr)                     \
-  do {                                                 \
-    ::absl::Status simq_status_ = (expr);              \
-    if (!simq_status_.ok()) return simq_status_;       \
+#define SIMQ_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status simq_status_ = (expr);        \
+    if (!simq_status_.ok()) return simq_status_; \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, otherwise moves the
@@ -29,16 +29,16 @@
 #define SIMQ_ASSIGN_OR_RETURN(lhs, rexpr) \
   SIMQ_ASSIGN_OR_RETURN_IMPL_(SIMQ_STATUS_CONCAT_(simq_statusor_, __LINE__), lhs, rexpr)
 
-#define SIMQ_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                \
+#define SIMQ_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)  \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 
 // The same for coroutines returning awaitable<absl::Status...>.
-#define SIMQ_CO_RETURN_IF_ERROR(expr)                  \
-  do {                                                 \
-    ::absl::Status simq_status_ = (expr);              \
-    if (!simq_status_.ok()) co_return simq_status_;    \
+#define SIMQ_CO_RETURN_IF_ERROR(expr)               \
+  do {                                              \
+    ::absl::Status simq_status_ = (expr);           \
+    if (!simq_status_.ok()) co_return simq_status_; \
   } while (false)
 
 #define SIMQ_CO_ASSIGN_OR_RETURN(lhs, rexpr) \

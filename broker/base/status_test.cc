@@ -1,8 +1,8 @@
 #include "broker/base/status.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace simq {
 namespace {

@@ -80,7 +80,8 @@ absl::Status DecodeReasonAndProperties(Reader& r, PacketType type, PropertyConte
   uint8_t byte = 0;
   r.ReadByte(&byte);
   *code = static_cast<ReasonCode>(byte);
-  if (!IsValidReasonCode(type, *code)) return ProtocolViolation("reason code not allowed in this packet");
+  if (!IsValidReasonCode(type, *code))
+    return ProtocolViolation("reason code not allowed in this packet");
   if (r.empty()) return absl::OkStatus();
   if (absl::Status s = DecodeProperties(r, context, props); !s.ok()) return s;
   return ExpectEnd(r);
@@ -210,7 +211,9 @@ absl::StatusOr<ConnackPacket> DecodeConnack(const Frame& frame, ProtocolVersion 
       case ConnectReturnCode::kIdentifierRejected:
         c.reason_code = ReasonCode::kClientIdentifierNotValid;
         break;
-      case ConnectReturnCode::kServerUnavailable: c.reason_code = ReasonCode::kServerUnavailable; break;
+      case ConnectReturnCode::kServerUnavailable:
+        c.reason_code = ReasonCode::kServerUnavailable;
+        break;
       case ConnectReturnCode::kBadUserNameOrPassword:
         c.reason_code = ReasonCode::kBadUserNameOrPassword;
         break;
@@ -326,8 +329,8 @@ absl::StatusOr<SubackPacket> DecodeSuback(const Frame& frame, ProtocolVersion ve
     uint8_t code = 0;
     r.ReadByte(&code);
     auto rc = static_cast<ReasonCode>(code);
-    bool valid = IsV5(version) ? IsValidReasonCode(PacketType::kSuback, rc)
-                               : (code <= 2 || code == 0x80);
+    bool valid =
+        IsV5(version) ? IsValidReasonCode(PacketType::kSuback, rc) : (code <= 2 || code == 0x80);
     if (!valid) return ProtocolViolation("reason code not allowed in SUBACK");
     p.reason_codes.push_back(rc);
   }
@@ -389,9 +392,8 @@ absl::StatusOr<DisconnectPacket> DecodeDisconnect(const Frame& frame, ProtocolVe
     if (absl::Status s = ExpectEnd(r); !s.ok()) return s;
     return p;
   }
-  if (absl::Status s = DecodeReasonAndProperties(r, PacketType::kDisconnect,
-                                                 PropertyContext::kDisconnect, &p.reason_code,
-                                                 &p.properties);
+  if (absl::Status s = DecodeReasonAndProperties(
+          r, PacketType::kDisconnect, PropertyContext::kDisconnect, &p.reason_code, &p.properties);
       !s.ok()) {
     return s;
   }

@@ -19,14 +19,15 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+
 #include "broker/protocol/packets.h"
 
 namespace simq::protocol {
 
 struct FixedHeader {
   PacketType type = PacketType::kReserved;
-  uint8_t flags = 0;              // low nibble of the first byte
-  uint8_t header_size = 0;        // 2..5 bytes
+  uint8_t flags = 0;        // low nibble of the first byte
+  uint8_t header_size = 0;  // 2..5 bytes
   uint32_t remaining_length = 0;
 
   uint32_t total_size() const { return header_size + remaining_length; }

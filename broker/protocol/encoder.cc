@@ -10,7 +10,9 @@ constexpr uint8_t FirstByte(PacketType type, uint8_t flags = 0) {
   return static_cast<uint8_t>((static_cast<uint8_t>(type) << 4) | flags);
 }
 
-constexpr size_t FrameSize(size_t body) { return 1 + VarIntSize(static_cast<uint32_t>(body)) + body; }
+constexpr size_t FrameSize(size_t body) {
+  return 1 + VarIntSize(static_cast<uint32_t>(body)) + body;
+}
 
 // Appends a packet whose body is `body_size` bytes written by `write_body`. Returns the offset
 // of the body from the packet's start.
@@ -37,7 +39,6 @@ PropsSize SizeProps(const Properties& props) {
   size_t block = PropertiesSize(props);
   return {block, VarIntSize(static_cast<uint32_t>(block)) + block};
 }
-
 
 // --- CONNECT ---
 
@@ -160,23 +161,30 @@ size_t Encode(const PublishPacket& p, ProtocolVersion v, std::string* out) {
   PropsSize props = IsV5(v) ? SizeProps(p.properties) : PropsSize{0, 0};
   const size_t start = out->size();
   size_t id_offset = 0;
-  Emit(PublishFirstByte(p.qos, p.retain, p.dup), PublishBodySize(p, v, props), out,
-                       [&](Writer& w) {
-                         w.LengthPrefixed(p.topic);
-                         if (p.qos != QoS::kAtMostOnce) {
-                           id_offset = static_cast<size_t>(w.position() - (out->data() + start));
-                           w.U16(p.packet_id);
-                         }
-                         if (IsV5(v)) EncodeProperties(p.properties, props.block, w);
-                         w.Bytes(p.payload);
-                       });
+  Emit(PublishFirstByte(p.qos, p.retain, p.dup), PublishBodySize(p, v, props), out, [&](Writer& w) {
+    w.LengthPrefixed(p.topic);
+    if (p.qos != QoS::kAtMostOnce) {
+      id_offset = static_cast<size_t>(w.position() - (out->data() + start));
+      w.U16(p.packet_id);
+    }
+    if (IsV5(v)) EncodeProperties(p.properties, props.block, w);
+    w.Bytes(p.payload);
+  });
   return id_offset;
 }
 
-void Encode(const PubackPacket& p, ProtocolVersion v, std::string* out) { EncodeAck(p, v, out); }
-void Encode(const PubrecPacket& p, ProtocolVersion v, std::string* out) { EncodeAck(p, v, out); }
-void Encode(const PubrelPacket& p, ProtocolVersion v, std::string* out) { EncodeAck(p, v, out); }
-void Encode(const PubcompPacket& p, ProtocolVersion v, std::string* out) { EncodeAck(p, v, out); }
+void Encode(const PubackPacket& p, ProtocolVersion v, std::string* out) {
+  EncodeAck(p, v, out);
+}
+void Encode(const PubrecPacket& p, ProtocolVersion v, std::string* out) {
+  EncodeAck(p, v, out);
+}
+void Encode(const PubrelPacket& p, ProtocolVersion v, std::string* out) {
+  EncodeAck(p, v, out);
+}
+void Encode(const PubcompPacket& p, ProtocolVersion v, std::string* out) {
+  EncodeAck(p, v, out);
+}
 
 void Encode(const SubscribePacket& p, ProtocolVersion v, std::string* out) {
   PropsSize props = IsV5(v) ? SizeProps(p.properties) : PropsSize{0, 0};
@@ -276,7 +284,8 @@ size_t EncodedSize(const PublishPacket& p, ProtocolVersion v) {
 }
 
 size_t EncodedSize(const Packet& packet, ProtocolVersion version) {
-  if (const auto* publish = std::get_if<PublishPacket>(&packet)) return EncodedSize(*publish, version);
+  if (const auto* publish = std::get_if<PublishPacket>(&packet))
+    return EncodedSize(*publish, version);
   // Other packets are small and bounded by their own content; encode to measure.
   return EncodeToString(packet, version).size();
 }

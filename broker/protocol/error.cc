@@ -1,9 +1,9 @@
 #include "broker/protocol/error.h"
 
-#include "absl/types/optional.h"
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/types/optional.h"
 
 namespace simq::protocol {
 namespace {

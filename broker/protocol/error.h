@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+
 #include "broker/protocol/reason_code.h"
 
 namespace simq::protocol {

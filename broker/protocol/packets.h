@@ -124,10 +124,10 @@ struct AuthPacket {
   Properties properties;
 };
 
-using Packet = std::variant<ConnectPacket, ConnackPacket, PublishPacket, PubackPacket,
-                            PubrecPacket, PubrelPacket, PubcompPacket, SubscribePacket,
-                            SubackPacket, UnsubscribePacket, UnsubackPacket, PingreqPacket,
-                            PingrespPacket, DisconnectPacket, AuthPacket>;
+using Packet =
+    std::variant<ConnectPacket, ConnackPacket, PublishPacket, PubackPacket, PubrecPacket,
+                 PubrelPacket, PubcompPacket, SubscribePacket, SubackPacket, UnsubscribePacket,
+                 UnsubackPacket, PingreqPacket, PingrespPacket, DisconnectPacket, AuthPacket>;
 
 PacketType TypeOf(const Packet& packet);
 

@@ -7,13 +7,25 @@
 namespace simq::protocol {
 namespace {
 
-enum class PropertyType : uint8_t { kNone, kByte, kTwoByte, kFourByte, kVarInt, kString, kBinary, kPair };
+enum class PropertyType : uint8_t {
+  kNone,
+  kByte,
+  kTwoByte,
+  kFourByte,
+  kVarInt,
+  kString,
+  kBinary,
+  kPair
+};
 
-constexpr uint16_t Ctx(PropertyContext c) { return uint16_t{1} << static_cast<int>(c); }
+constexpr uint16_t Ctx(PropertyContext c) {
+  return uint16_t{1} << static_cast<int>(c);
+}
 
 constexpr uint16_t kAll = 0x3FFF;
 constexpr uint16_t kPubWill = Ctx(PropertyContext::kPublish) | Ctx(PropertyContext::kWill);
-constexpr uint16_t kConnectConnack = Ctx(PropertyContext::kConnect) | Ctx(PropertyContext::kConnack);
+constexpr uint16_t kConnectConnack =
+    Ctx(PropertyContext::kConnect) | Ctx(PropertyContext::kConnack);
 constexpr uint16_t kConnack = Ctx(PropertyContext::kConnack);
 
 struct PropertyInfo {
@@ -193,6 +205,9 @@ absl::Status DecodeProperties(Reader& reader, PropertyContext context, Propertie
 namespace {
 
 absl::Status DecodeBlock(std::string_view block, PropertyContext context, Properties* out) {
+  // A stored block (kAny) is held to the wire's structure, not to each property's value range:
+  // it may carry what a caller chose to send, right or wrong, and the receiver judges that.
+  const bool strict = context != PropertyContext::kAny;
   Reader r(block);
   uint64_t seen = 0;
   uint32_t user_properties = 0;
@@ -201,7 +216,8 @@ absl::Status DecodeBlock(std::string_view block, PropertyContext context, Proper
     uint32_t id = 0;
     if (!r.ReadVarInt(&id)) return MalformedPacket("bad property identifier");
     const PropertyInfo* info = Lookup(id);
-    if (info == nullptr || (context != PropertyContext::kAny && (info->contexts & Ctx(context)) == 0)) {
+    if (info == nullptr ||
+        (context != PropertyContext::kAny && (info->contexts & Ctx(context)) == 0)) {
       return MalformedPacket("property not allowed in this packet");
     }
     const auto pid = static_cast<PropertyId>(id);
@@ -221,7 +237,8 @@ absl::Status DecodeBlock(std::string_view block, PropertyContext context, Proper
     switch (pid) {
       case PropertyId::kPayloadFormatIndicator:
         ok = r.ReadByte(&byte);
-        if (ok && byte > 1) return ProtocolViolation("payload format indicator not 0 or 1");
+        if (strict && ok && byte > 1)
+          return ProtocolViolation("payload format indicator not 0 or 1");
         out->payload_format_indicator = byte;
         break;
       case PropertyId::kMessageExpiryInterval:
@@ -236,7 +253,7 @@ absl::Status DecodeBlock(std::string_view block, PropertyContext context, Proper
         break;
       case PropertyId::kSubscriptionIdentifier:
         ok = r.ReadVarInt(&u32);
-        if (ok && u32 == 0) return ProtocolViolation("subscription identifier 0");
+        if (strict && ok && u32 == 0) return ProtocolViolation("subscription identifier 0");
         ++subscription_ids;
         break;
       case PropertyId::kSessionExpiryInterval:
@@ -259,7 +276,8 @@ absl::Status DecodeBlock(std::string_view block, PropertyContext context, Proper
         break;
       case PropertyId::kRequestProblemInformation:
         ok = r.ReadByte(&byte);
-        if (ok && byte > 1) return ProtocolViolation("request problem information not 0 or 1");
+        if (strict && ok && byte > 1)
+          return ProtocolViolation("request problem information not 0 or 1");
         out->request_problem_information = byte;
         break;
       case PropertyId::kWillDelayInterval:
@@ -268,17 +286,16 @@ absl::Status DecodeBlock(std::string_view block, PropertyContext context, Proper
         break;
       case PropertyId::kRequestResponseInformation:
         ok = r.ReadByte(&byte);
-        if (ok && byte > 1) return ProtocolViolation("request response information not 0 or 1");
+        if (strict && ok && byte > 1)
+          return ProtocolViolation("request response information not 0 or 1");
         out->request_response_information = byte;
         break;
-      case PropertyId::kResponseInformation:
-        ok = ReadString(r, &out->response_information);
-        break;
+      case PropertyId::kResponseInformation: ok = ReadString(r, &out->response_information); break;
       case PropertyId::kServerReference: ok = ReadString(r, &out->server_reference); break;
       case PropertyId::kReasonString: ok = ReadString(r, &out->reason_string); break;
       case PropertyId::kReceiveMaximum:
         ok = r.ReadU16(&u16);
-        if (ok && u16 == 0) return ProtocolViolation("receive maximum 0");
+        if (strict && ok && u16 == 0) return ProtocolViolation("receive maximum 0");
         out->receive_maximum = u16;
         break;
       case PropertyId::kTopicAliasMaximum:
@@ -292,12 +309,12 @@ absl::Status DecodeBlock(std::string_view block, PropertyContext context, Proper
         break;
       case PropertyId::kMaximumQoS:
         ok = r.ReadByte(&byte);
-        if (ok && byte > 1) return ProtocolViolation("maximum QoS not 0 or 1");
+        if (strict && ok && byte > 1) return ProtocolViolation("maximum QoS not 0 or 1");
         out->maximum_qos = byte;
         break;
       case PropertyId::kRetainAvailable:
         ok = r.ReadByte(&byte);
-        if (ok && byte > 1) return ProtocolViolation("retain available not 0 or 1");
+        if (strict && ok && byte > 1) return ProtocolViolation("retain available not 0 or 1");
         out->retain_available = byte;
         break;
       case PropertyId::kUserProperty: {
@@ -309,38 +326,62 @@ absl::Status DecodeBlock(std::string_view block, PropertyContext context, Proper
       }
       case PropertyId::kMaximumPacketSize:
         ok = r.ReadU32(&u32);
-        if (ok && u32 == 0) return ProtocolViolation("maximum packet size 0");
+        if (strict && ok && u32 == 0) return ProtocolViolation("maximum packet size 0");
         out->maximum_packet_size = u32;
         break;
       case PropertyId::kWildcardSubscriptionAvailable:
         ok = r.ReadByte(&byte);
-        if (ok && byte > 1) return ProtocolViolation("wildcard subscription available not 0 or 1");
+        if (strict && ok && byte > 1)
+          return ProtocolViolation("wildcard subscription available not 0 or 1");
         out->wildcard_subscription_available = byte;
         break;
       case PropertyId::kSubscriptionIdentifierAvailable:
         ok = r.ReadByte(&byte);
-        if (ok && byte > 1) {
+        if (strict && ok && byte > 1) {
           return ProtocolViolation("subscription identifier available not 0 or 1");
         }
         out->subscription_identifier_available = byte;
         break;
       case PropertyId::kSharedSubscriptionAvailable:
         ok = r.ReadByte(&byte);
-        if (ok && byte > 1) return ProtocolViolation("shared subscription available not 0 or 1");
+        if (strict && ok && byte > 1)
+          return ProtocolViolation("shared subscription available not 0 or 1");
         out->shared_subscription_available = byte;
         break;
     }
     if (!ok) return MalformedPacket("bad property value");
   }
   if (user_properties > 0) out->user_properties = UserProperties::FromWire(block, user_properties);
-  if (subscription_ids > 0) out->subscription_ids = SubscriptionIds::FromWire(block, subscription_ids);
+  if (subscription_ids > 0)
+    out->subscription_ids = SubscriptionIds::FromWire(block, subscription_ids);
   return absl::OkStatus();
 }
 
 }  // namespace
 
 OwnedProperties::OwnedProperties(const Properties& properties) {
-  size_t block = PropertiesSize(properties);
+  bool fits = true;
+  auto check = [&fits](const std::optional<std::string_view>& v) {
+    if (v && v->size() > 0xFFFF) fits = false;
+  };
+  for (const auto* v :
+       {&properties.content_type, &properties.response_topic, &properties.correlation_data,
+        &properties.assigned_client_identifier, &properties.authentication_method,
+        &properties.authentication_data, &properties.response_information,
+        &properties.server_reference, &properties.reason_string}) {
+    check(*v);
+  }
+  properties.user_properties.ForEach([&fits](std::string_view k, std::string_view v) {
+    if (k.size() > 0xFFFF || v.size() > 0xFFFF) fits = false;
+  });
+  properties.subscription_ids.ForEach([&fits](uint32_t id) {
+    if (id > kMaxVarInt) fits = false;
+  });
+  const size_t block = fits ? PropertiesSize(properties) : 0;
+  if (!fits || block > kMaxVarInt) {
+    valid_ = false;
+    return;
+  }
   if (block == 0) return;
   std::string encoded(VarIntSize(static_cast<uint32_t>(block)) + block, '\0');
   Writer w(encoded.data());
@@ -349,17 +390,22 @@ OwnedProperties::OwnedProperties(const Properties& properties) {
   Rebuild();
 }
 
-OwnedProperties::OwnedProperties(const OwnedProperties& other) : wire_(other.wire_) { Rebuild(); }
+OwnedProperties::OwnedProperties(const OwnedProperties& other)
+    : wire_(other.wire_), valid_(other.valid_) {
+  Rebuild();
+}
 
 OwnedProperties& OwnedProperties::operator=(const OwnedProperties& other) {
   if (this != &other) {
     wire_ = other.wire_;
+    valid_ = other.valid_;
     Rebuild();
   }
   return *this;
 }
 
-OwnedProperties::OwnedProperties(OwnedProperties&& other) noexcept : wire_(std::move(other.wire_)) {
+OwnedProperties::OwnedProperties(OwnedProperties&& other) noexcept
+    : wire_(std::move(other.wire_)), valid_(other.valid_) {
   Rebuild();
   other.wire_.clear();
   other.view_ = Properties();
@@ -368,6 +414,7 @@ OwnedProperties::OwnedProperties(OwnedProperties&& other) noexcept : wire_(std::
 OwnedProperties& OwnedProperties::operator=(OwnedProperties&& other) noexcept {
   if (this != &other) {
     wire_ = std::move(other.wire_);
+    valid_ = other.valid_;
     Rebuild();
     other.wire_.clear();
     other.view_ = Properties();
@@ -378,8 +425,12 @@ OwnedProperties& OwnedProperties::operator=(OwnedProperties&& other) noexcept {
 void OwnedProperties::Rebuild() {
   view_ = Properties();
   if (wire_.empty()) return;
-  absl::Status status = DecodeBlock(wire_, PropertyContext::kAny, &view_);
-  SIMQ_CHECK(status.ok(), "stored property block does not decode");
+  if (!DecodeBlock(wire_, PropertyContext::kAny, &view_).ok()) {
+    // Only a caller's invalid strings (bad UTF-8) get here; the block is kept out of use.
+    view_ = Properties();
+    wire_.clear();
+    valid_ = false;
+  }
 }
 
 size_t PropertiesSize(const Properties& p) {

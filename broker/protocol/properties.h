@@ -20,6 +20,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+
 #include "broker/protocol/types.h"
 
 namespace simq::protocol {
@@ -191,6 +192,10 @@ class OwnedProperties {
 
   const Properties& view() const { return view_; }
   bool empty() const { return wire_.empty(); }
+  // False if the properties it was built from cannot be encoded (a string over 65,535 bytes,
+  // invalid UTF-8, a block over the Remaining Length limit); it then holds none of them.
+  // Values outside a property's range (e.g. Receive Maximum 0) are kept: the receiver judges.
+  bool valid() const { return valid_; }
   // The property block as it appears on the wire (without the length prefix).
   std::string_view wire() const { return wire_; }
 
@@ -199,6 +204,7 @@ class OwnedProperties {
 
   std::string wire_;
   Properties view_;
+  bool valid_ = true;
 };
 
 // Size of the property block without its length prefix.

@@ -404,6 +404,38 @@ TEST(OwnedPropertiesTest, CopiesAndMovesKeepTheirValues) {
   }
 }
 
+TEST(OwnedPropertiesTest, KeepsOutOfRangeValuesForTheReceiverToJudge) {
+  Properties props;
+  props.receive_maximum = 0;  // a Protocol Error on the wire, but storable
+  props.maximum_qos = 7;
+  OwnedProperties owned(props);
+  EXPECT_TRUE(owned.valid());
+  EXPECT_EQ(owned.view().receive_maximum, std::optional<uint16_t>(0));
+  EXPECT_EQ(owned.view().maximum_qos, std::optional<uint8_t>(7));
+}
+
+TEST(OwnedPropertiesTest, RefusesWhatCannotBeEncodedWithoutAborting) {
+  Properties bad_utf8;
+  bad_utf8.content_type = std::string_view("\xed\xa0\x80", 3);  // a surrogate
+  OwnedProperties a(bad_utf8);
+  EXPECT_FALSE(a.valid());
+  EXPECT_TRUE(a.empty());
+
+  const std::string huge(70000, 'x');
+  Properties too_long;
+  too_long.response_topic = huge;
+  OwnedProperties b(too_long);
+  EXPECT_FALSE(b.valid());
+  EXPECT_TRUE(b.empty());
+
+  const StringPair pair[] = {{"k", huge}};
+  Properties long_user_property{.user_properties = UserProperties(pair)};
+  EXPECT_FALSE(OwnedProperties(long_user_property).valid());
+  // Validity survives copies.
+  OwnedProperties copy(b);
+  EXPECT_FALSE(copy.valid());
+}
+
 TEST(OwnedPropertiesTest, EmptyPropertiesStoreNothing) {
   OwnedProperties owned{Properties{}};
   EXPECT_TRUE(owned.empty());

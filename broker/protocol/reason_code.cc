@@ -3,7 +3,9 @@
 namespace simq::protocol {
 namespace {
 
-constexpr uint16_t Bit(PacketType t) { return uint16_t{1} << static_cast<int>(t); }
+constexpr uint16_t Bit(PacketType t) {
+  return uint16_t{1} << static_cast<int>(t);
+}
 
 constexpr uint16_t kConnack = Bit(PacketType::kConnack);
 constexpr uint16_t kPuback = Bit(PacketType::kPuback);
@@ -155,7 +157,8 @@ std::string_view ReasonCodeName(ReasonCode code) {
 ConnectReturnCode ToConnectReturnCode(ReasonCode code) {
   switch (code) {
     case ReasonCode::kSuccess: return ConnectReturnCode::kAccepted;
-    case ReasonCode::kUnsupportedProtocolVersion: return ConnectReturnCode::kUnacceptableProtocolVersion;
+    case ReasonCode::kUnsupportedProtocolVersion:
+      return ConnectReturnCode::kUnacceptableProtocolVersion;
     case ReasonCode::kClientIdentifierNotValid: return ConnectReturnCode::kIdentifierRejected;
     case ReasonCode::kBadUserNameOrPassword:
     case ReasonCode::kBadAuthenticationMethod: return ConnectReturnCode::kBadUserNameOrPassword;

@@ -72,7 +72,9 @@ enum class ConnectReturnCode : uint8_t {
 // "Malformed Packet", "Session taken over", ... as the specification names them.
 std::string_view ReasonCodeName(ReasonCode code);
 
-inline constexpr bool IsError(ReasonCode code) { return static_cast<uint8_t>(code) >= 0x80; }
+inline constexpr bool IsError(ReasonCode code) {
+  return static_cast<uint8_t>(code) >= 0x80;
+}
 
 // The 3.1.1 CONNACK return code closest to an MQTT 5 CONNACK reason (§3.2.2.2 of 5.0 gives the
 // correspondence for the ones that exist in both).

@@ -8,10 +8,10 @@ bool IsValidFilterLevels(std::string_view filter) {
   size_t start = 0;
   while (true) {
     size_t slash = filter.find('/', start);
-    std::string_view level =
-        filter.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view level = filter.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (level.find_first_of("+#") != std::string_view::npos) {
-      if (level.size() != 1) return false;                                 // "a+", "#b"
+      if (level.size() != 1) return false;                                   // "a+", "#b"
       if (level[0] == '#' && slash != std::string_view::npos) return false;  // "#/a"
     }
     if (slash == std::string_view::npos) return true;
@@ -36,8 +36,10 @@ std::optional<SharedFilter> ParseSharedFilter(std::string_view filter) {
 
 ReasonCode ValidateTopicFilter(std::string_view filter) {
   if (std::optional<SharedFilter> shared = ParseSharedFilter(filter)) {
-    if (shared->share_name.empty() || shared->share_name.find_first_of("+#") != std::string_view::npos ||
-        filter.size() == kSharePrefix.size() + shared->share_name.size()) {  // no "/" after the name
+    if (shared->share_name.empty() ||
+        shared->share_name.find_first_of("+#") != std::string_view::npos ||
+        filter.size() ==
+            kSharePrefix.size() + shared->share_name.size()) {  // no "/" after the name
       return ReasonCode::kTopicFilterInvalid;
     }
     return IsValidFilterLevels(shared->filter) ? ReasonCode::kSuccess

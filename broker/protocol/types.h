@@ -13,7 +13,9 @@ enum class ProtocolVersion : uint8_t {
   kMqtt5 = 5,    // "MQTT", MQTT 5.0
 };
 
-inline constexpr bool IsV5(ProtocolVersion v) { return v == ProtocolVersion::kMqtt5; }
+inline constexpr bool IsV5(ProtocolVersion v) {
+  return v == ProtocolVersion::kMqtt5;
+}
 std::string_view ProtocolVersionName(ProtocolVersion v);
 
 // MQTT control packet types (the high nibble of the fixed header's first byte).
@@ -44,7 +46,9 @@ enum class QoS : uint8_t {
   kExactlyOnce = 2,
 };
 
-inline constexpr QoS MinQoS(QoS a, QoS b) { return a < b ? a : b; }
+inline constexpr QoS MinQoS(QoS a, QoS b) {
+  return a < b ? a : b;
+}
 
 // Retain Handling subscription option (MQTT 5 §3.8.3.1).
 enum class RetainHandling : uint8_t {

@@ -37,15 +37,15 @@ bool Validate(std::string_view s) {
     } else if (c >= 0xE0 && c <= 0xEF) {
       if (left < 3) return false;
       uint8_t c1 = p[1];
-      if (c == 0xE0 && (c1 < 0xA0 || c1 > 0xBF)) return false;   // overlong
-      if (c == 0xED && (c1 < 0x80 || c1 > 0x9F)) return false;   // surrogates
+      if (c == 0xE0 && (c1 < 0xA0 || c1 > 0xBF)) return false;  // overlong
+      if (c == 0xED && (c1 < 0x80 || c1 > 0x9F)) return false;  // surrogates
       if ((c1 & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return false;
       p += 3;
     } else if (c >= 0xF0 && c <= 0xF4) {
       if (left < 4) return false;
       uint8_t c1 = p[1];
-      if (c == 0xF0 && (c1 < 0x90 || c1 > 0xBF)) return false;   // overlong
-      if (c == 0xF4 && (c1 < 0x80 || c1 > 0x8F)) return false;   // above U+10FFFF
+      if (c == 0xF0 && (c1 < 0x90 || c1 > 0xBF)) return false;  // overlong
+      if (c == 0xF4 && (c1 < 0x80 || c1 > 0x8F)) return false;  // above U+10FFFF
       if ((c1 & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return false;
       p += 4;
     } else {
@@ -57,8 +57,12 @@ bool Validate(std::string_view s) {
 
 }  // namespace
 
-bool IsValidMqttString(std::string_view s) { return Validate<false>(s); }
+bool IsValidMqttString(std::string_view s) {
+  return Validate<false>(s);
+}
 
-bool IsWellFormedUtf8(std::string_view s) { return Validate<true>(s); }
+bool IsWellFormedUtf8(std::string_view s) {
+  return Validate<true>(s);
+}
 
 }  // namespace simq::protocol
