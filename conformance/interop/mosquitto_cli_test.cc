@@ -1,0 +1,336 @@
+// Interop: Debian's mosquitto_pub / mosquitto_sub (Mosquitto 2.0, package mosquitto-clients)
+// against a freshly started simq broker, MQTT 3.1, 3.1.1 and 5.0.
+//
+// Every client runs with -d, so a test sees the packets it exchanged ("received PUBACK (Mid:
+// 1, RC:0)") as well as what it printed; subscribers print each message as one
+// "MSG r=<retain> q=<qos> <topic> <payload>" line (-F). Tests wait on what the clients print,
+// never on fixed sleeps, except where a test shows that something does NOT arrive.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "fmt/format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "broker/testing/process.h"
+#include "conformance/interop/simq_process.h"
+
+namespace simq::interop {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kPub[] = "/usr/bin/mosquitto_pub";
+constexpr char kSub[] = "/usr/bin/mosquitto_sub";
+constexpr char kFormat[] = "MSG r=%r q=%q %t %p";
+constexpr auto kArrive = 10s;
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// The "MSG ..." lines of a client's output, in order.
+std::vector<std::string> MessageLines(const std::string& output) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("MSG ", 0) == 0) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string UniqueName(const std::string& what) {
+  static std::atomic<int> n{0};
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string test = info->name();
+  std::replace(test.begin(), test.end(), '/', '_');
+  return fmt::format("{}-{}-{}-{}", test, what, ::getpid(), n++);
+}
+
+// A mosquitto_sub (or any long-running client) printing into its own log.
+class Client {
+ public:
+  Client(std::vector<std::string> argv, const std::string& name)
+      : process_(std::move(argv),
+                 fmt::format("{}/{}.log", testing::TestTempDir(), UniqueName(name))) {}
+
+  bool ok() const { return process_.ok(); }
+  std::string Output() const { return process_.Log(); }
+  std::vector<std::string> Messages() const { return MessageLines(Output()); }
+  testing::Process& process() { return process_; }
+
+  // Waits until the broker acknowledged the subscriptions.
+  bool WaitSubscribed() {
+    return WaitFor([&] { return Output().find("received SUBACK") != std::string::npos; }, kArrive);
+  }
+  // Waits until `n` messages have been printed.
+  bool WaitMessages(size_t n) {
+    return WaitFor([&] { return Messages().size() >= n; }, kArrive);
+  }
+
+ private:
+  testing::Process process_;
+};
+
+class MosquittoCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* tool : {kPub, kSub}) {
+      ASSERT_EQ(::access(tool, X_OK), 0)
+          << tool << " is missing: Debian package 'mosquitto-clients'; tools/setup installs it";
+    }
+    ASSERT_TRUE(broker_.Start()) << broker_.error();
+  }
+
+  void TearDown() override {
+    if (std::optional<int> status = broker_.Stop()) {
+      EXPECT_EQ(*status, 0) << "the broker did not shut down cleanly on SIGTERM";
+    }
+    if (HasFailure()) std::cout << "simq broker log:\n" << broker_.Log() << std::endl;
+  }
+
+  // stdbuf -oL: the clients' stdout is a file, which libc would buffer until exit; a test
+  // waits for each line ("received SUBACK") as it is printed. stdbuf execs the tool (same pid).
+  std::vector<std::string> Common(const char* tool, const std::string& version) {
+    std::vector<std::string> argv = {"stdbuf", "-oL", tool, "-d", "-V", version};
+    argv.insert(argv.end(), {"-h", "127.0.0.1", "-p", std::to_string(broker_.port())});
+    return argv;
+  }
+
+  // Runs mosquitto_pub to completion; its output. Fails the test unless it exits 0.
+  std::string Pub(const std::string& version, std::vector<std::string> args) {
+    std::vector<std::string> argv = Common(kPub, version);
+    argv.insert(argv.end(), args.begin(), args.end());
+    testing::Process p(argv, fmt::format("{}/{}.log", testing::TestTempDir(), UniqueName("pub")));
+    EXPECT_TRUE(p.ok()) << p.error();
+    std::optional<int> status = p.Wait(kArrive);
+    EXPECT_EQ(status, 0) << "mosquitto_pub " << fmt::format("{}", fmt::join(args, " ")) << ":\n"
+                         << p.Log();
+    return p.Log();
+  }
+
+  // Starts mosquitto_sub printing kFormat (or `format`) lines; `args` add topics and options.
+  std::unique_ptr<Client> Sub(const std::string& version, std::vector<std::string> args,
+                              const std::string& format = kFormat) {
+    std::vector<std::string> argv = Common(kSub, version);
+    argv.insert(argv.end(), {"-F", format});
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto client = std::make_unique<Client>(argv, "sub");
+    EXPECT_TRUE(client->ok());
+    return client;
+  }
+
+  // A subscriber that is known to be subscribed.
+  std::unique_ptr<Client> Subscribed(const std::string& version, std::vector<std::string> args,
+                                     const std::string& format = kFormat) {
+    std::unique_ptr<Client> client = Sub(version, std::move(args), format);
+    EXPECT_TRUE(client->WaitSubscribed()) << client->Output();
+    return client;
+  }
+
+  SimqProcess broker_;
+};
+
+// ---- For each protocol version ----------------------------------------------------------------
+
+class MosquittoCliVersionTest : public MosquittoCliTest,
+                                public ::testing::WithParamInterface<std::string> {};
+
+INSTANTIATE_TEST_SUITE_P(Versions, MosquittoCliVersionTest,
+                         ::testing::Values("mqttv31", "mqttv311", "mqttv5"),
+                         [](const auto& info) { return info.param; });
+
+// QoS 0/1/2 publishes, acknowledged with success and delivered at min(published, granted) QoS.
+TEST_P(MosquittoCliVersionTest, PublishesAndDeliversAtQoS012) {
+  const std::string v = GetParam();
+  const std::string base = UniqueName("t");
+  auto sub2 = Subscribed(v, {"-q", "2", "-t", base + "/#"});
+  auto sub1 = Subscribed(v, {"-q", "1", "-t", base + "/+"});
+
+  Pub(v, {"-q", "0", "-t", base + "/0", "-m", "at 0"});
+  EXPECT_THAT(Pub(v, {"-q", "1", "-t", base + "/1", "-m", "at 1"}),
+              HasSubstr("received PUBACK (Mid: 1, RC:0)"));
+  const std::string qos2 = Pub(v, {"-q", "2", "-t", base + "/2", "-m", "at 2"});
+  EXPECT_THAT(qos2, HasSubstr("received PUBREC (Mid: 1)"));
+  EXPECT_THAT(qos2, HasSubstr("received PUBCOMP (Mid: 1, RC:0)"));
+
+  ASSERT_TRUE(sub2->WaitMessages(3)) << sub2->Output();
+  EXPECT_THAT(sub2->Messages(), UnorderedElementsAre("MSG r=0 q=0 " + base + "/0 at 0",
+                                                     "MSG r=0 q=1 " + base + "/1 at 1",
+                                                     "MSG r=0 q=2 " + base + "/2 at 2"));
+  ASSERT_TRUE(sub1->WaitMessages(3)) << sub1->Output();
+  EXPECT_THAT(sub1->Messages(), UnorderedElementsAre("MSG r=0 q=0 " + base + "/0 at 0",
+                                                     "MSG r=0 q=1 " + base + "/1 at 1",
+                                                     "MSG r=0 q=1 " + base + "/2 at 2"));
+}
+
+// A retained message reaches a later subscriber with the retain flag set; an empty retained
+// message (-n) deletes it.
+TEST_P(MosquittoCliVersionTest, RetainedMessageReachesLaterSubscriber) {
+  const std::string v = GetParam();
+  const std::string topic = UniqueName("t");
+  Pub(v, {"-r", "-q", "1", "-t", topic, "-m", "kept"});
+
+  auto late = Sub(v, {"-q", "2", "-C", "1", "-W", "10", "-t", topic});
+  EXPECT_EQ(late->process().Wait(kArrive), 0) << late->Output();
+  EXPECT_THAT(late->Messages(), ElementsAre("MSG r=1 q=1 " + topic + " kept"));
+
+  Pub(v, {"-r", "-q", "1", "-t", topic, "-n"});
+  // Nothing retained any more: the subscriber times out (exit status 27) without a message.
+  auto none = Sub(v, {"-q", "1", "-C", "1", "-W", "1", "-t", topic});
+  EXPECT_EQ(none->process().Wait(kArrive), 27) << none->Output();
+  EXPECT_THAT(none->Messages(), IsEmpty());
+}
+
+// The will is published when the client dies without DISCONNECT (SIGKILL), and not when it
+// disconnects normally.
+TEST_P(MosquittoCliVersionTest, WillOnAbnormalExitOnly) {
+  const std::string v = GetParam();
+  const std::string will = UniqueName("will");
+  auto watcher = Subscribed(v, {"-q", "1", "-t", will});
+
+  // -E: subscribe, then DISCONNECT and exit. Its will must be discarded.
+  auto polite = Sub(v, {"-E", "-t", will + "/dummy", "--will-topic", will, "--will-payload",
+                        "polite", "--will-qos", "1"});
+  EXPECT_EQ(polite->process().Wait(kArrive), 0) << polite->Output();
+  EXPECT_THAT(polite->Output(), HasSubstr("sending DISCONNECT"));
+
+  auto rude = Subscribed(v, {"-t", will + "/dummy", "--will-topic", will, "--will-payload", "rude",
+                             "--will-qos", "1"});
+  rude->process().Kill(SIGKILL);
+
+  ASSERT_TRUE(watcher->WaitMessages(1)) << watcher->Output();
+  EXPECT_THAT(watcher->Messages(), ElementsAre("MSG r=0 q=1 " + will + " rude"));
+}
+
+// ---- Across versions and MQTT 5 properties ----------------------------------------------------
+
+// 3.1.1 publisher → 5.0 subscriber and 5.0 publisher → 3.1.1 subscriber, at QoS 2.
+TEST_F(MosquittoCliTest, CrossVersionBothWays) {
+  const std::string base = UniqueName("t");
+  auto v5 = Subscribed("mqttv5", {"-q", "2", "-t", base + "/to5/#"});
+  auto v311 = Subscribed("mqttv311", {"-q", "2", "-t", base + "/to311/#"});
+  auto v31 = Subscribed("mqttv31", {"-q", "2", "-t", base + "/to311/#"});
+
+  Pub("mqttv311", {"-q", "2", "-t", base + "/to5/a", "-m", "from 3.1.1"});
+  Pub("mqttv5", {"-q", "2", "-t", base + "/to311/b", "-m", "from 5", "-D", "PUBLISH",
+                 "user-property", "k", "v"});
+  Pub("mqttv31", {"-q", "1", "-t", base + "/to5/c", "-m", "from 3.1"});
+
+  ASSERT_TRUE(v5->WaitMessages(2)) << v5->Output();
+  EXPECT_THAT(v5->Messages(), UnorderedElementsAre("MSG r=0 q=2 " + base + "/to5/a from 3.1.1",
+                                                   "MSG r=0 q=1 " + base + "/to5/c from 3.1"));
+  ASSERT_TRUE(v311->WaitMessages(1)) << v311->Output();
+  EXPECT_THAT(v311->Messages(), ElementsAre("MSG r=0 q=2 " + base + "/to311/b from 5"));
+  ASSERT_TRUE(v31->WaitMessages(1)) << v31->Output();
+  EXPECT_THAT(v31->Messages(), ElementsAre("MSG r=0 q=2 " + base + "/to311/b from 5"));
+}
+
+// User properties (in order, duplicates kept) and the other publish properties arrive
+// unchanged at an MQTT 5 subscriber [MQTT-3.3.2-17, MQTT-3.3.2-18].
+TEST_F(MosquittoCliTest, PublishPropertiesReachV5Subscriber) {
+  const std::string topic = UniqueName("t");
+  auto sub = Subscribed("mqttv5", {"-q", "1", "-t", topic}, "MSG %t %p |%P|%C|%R|%D|%F");
+  Pub("mqttv5", {"-q",
+                 "1",
+                 "-t",
+                 topic,
+                 "-m",
+                 "hello",  //
+                 "-D",
+                 "PUBLISH",
+                 "user-property",
+                 "k",
+                 "v",  //
+                 "-D",
+                 "PUBLISH",
+                 "user-property",
+                 "k2",
+                 "v 2",  //
+                 "-D",
+                 "PUBLISH",
+                 "user-property",
+                 "k",
+                 "again",  //
+                 "-D",
+                 "PUBLISH",
+                 "content-type",
+                 "text/plain",  //
+                 "-D",
+                 "PUBLISH",
+                 "response-topic",
+                 topic + "/reply",  //
+                 "-D",
+                 "PUBLISH",
+                 "correlation-data",
+                 "abc",  //
+                 "-D",
+                 "PUBLISH",
+                 "payload-format-indicator",
+                 "1"});
+  ASSERT_TRUE(sub->WaitMessages(1)) << sub->Output();
+  EXPECT_THAT(sub->Messages(), ElementsAre("MSG " + topic + " hello |k:v k2:v 2 k:again|" +
+                                           "text/plain|" + topic + "/reply|abc|1"));
+}
+
+// MQTT 5 subscription options: the Subscription Identifier comes back with each matching
+// message [MQTT-3.3.4-3], and Retain As Published keeps the retain flag of a live message
+// [MQTT-3.3.1-13]; without it, the flag is cleared [MQTT-3.3.1-12].
+TEST_F(MosquittoCliTest, V5SubscriptionIdentifierAndRetainAsPublished) {
+  const std::string topic = UniqueName("t");
+  auto rap = Subscribed("mqttv5",
+                        {"-q", "1", "-t", topic, "--retain-as-published", "-D", "SUBSCRIBE",
+                         "subscription-identifier", "42"},
+                        "MSG r=%r S=%S %t %p");
+  auto plain = Subscribed("mqttv5", {"-q", "1", "-t", topic}, "MSG r=%r S=%S %t %p");
+  Pub("mqttv5", {"-r", "-q", "1", "-t", topic, "-m", "live"});
+  Pub("mqttv5", {"-r", "-q", "1", "-t", topic, "-n"});  // leaves no retained message behind
+
+  ASSERT_TRUE(rap->WaitMessages(2)) << rap->Output();
+  EXPECT_THAT(rap->Messages(), ElementsAre("MSG r=1 S=42 " + topic + " live",  //
+                                           "MSG r=1 S=42 " + topic + " "));
+  ASSERT_TRUE(plain->WaitMessages(2)) << plain->Output();
+  EXPECT_THAT(plain->Messages(),
+              ElementsAre("MSG r=0 S= " + topic + " live", "MSG r=0 S= " + topic + " "));
+}
+
+// MQTT 5 will delay: with Will Delay Interval 1 s and a session that outlives the connection,
+// the will comes about a second after the client died [MQTT-3.1.2-8, 3.1.3.2.2].
+TEST_F(MosquittoCliTest, V5WillDelayInterval) {
+  const std::string will = UniqueName("will");
+  auto watcher = Subscribed("mqttv5", {"-q", "1", "-t", will});
+  auto victim = Subscribed(
+      "mqttv5", {"-x", "10", "-D", "WILL", "will-delay-interval", "1", "-t", will + "/dummy",
+                 "--will-topic", will, "--will-payload", "delayed", "--will-qos", "1"});
+  const auto killed = std::chrono::steady_clock::now();
+  victim->process().Kill(SIGKILL);
+  ASSERT_TRUE(watcher->WaitMessages(1)) << watcher->Output();
+  const auto elapsed = std::chrono::steady_clock::now() - killed;
+  EXPECT_THAT(watcher->Messages(), ElementsAre("MSG r=0 q=1 " + will + " delayed"));
+  EXPECT_GE(elapsed, 800ms) << "the will came before its 1 s delay";
+}
+
+}  // namespace
+}  // namespace simq::interop

@@ -1,0 +1,63 @@
+// The simq broker binary (//broker) as a child process for interop tests: a fresh broker per
+// test on a free loopback port, with its data directory and log in the test's temp dir.
+//
+//   SimqProcess broker;
+//   ASSERT_TRUE(broker.Start()) << broker.error();
+//   RunThirdPartyClient("127.0.0.1", broker.port());
+//   if (HasFailure()) std::cerr << broker.Log();
+//
+// The binary and its configuration come from the runfiles, named by two environment variables
+// the BUILD file sets: SIMQ_BROKER_BINARY = $(rootpath //broker) and SIMQ_BROKER_CONFIG =
+// $(rootpath //config:config.toml). Owned by one test, on the test's thread; the destructor
+// stops the broker (SIGTERM, then SIGKILL).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "broker/testing/process.h"
+
+namespace simq::interop {
+
+class SimqProcess {
+ public:
+  SimqProcess() = default;
+  ~SimqProcess();
+
+  SimqProcess(const SimqProcess&) = delete;
+  SimqProcess& operator=(const SimqProcess&) = delete;
+
+  // Starts the broker with `--listen tcp://127.0.0.1:PORT` and waits until it accepts
+  // connections. False (see error()) if the binary is missing or it did not come up.
+  bool Start();
+  // SIGTERM, then SIGKILL after a grace period; the broker's exit status (0 for a clean
+  // shutdown, 128 + signal if it died of one), nullopt if Start() did not succeed. Under
+  // --config=asan a leak or memory error at shutdown shows up here as a non-zero status, with
+  // the report in Log().
+  std::optional<int> Stop();
+
+  uint16_t port() const { return port_; }
+  // "127.0.0.1:PORT".
+  std::string address() const;
+  const std::string& error() const { return error_; }
+  // Everything the broker logged so far.
+  std::string Log() const;
+
+ private:
+  uint16_t port_ = 0;
+  bool started_ = false;
+  std::unique_ptr<testing::Process> process_;
+  std::string error_;
+};
+
+// The runfiles path in environment variable `name`, made absolute; empty (and a gtest
+// failure naming the variable) if it is unset or names nothing.
+std::string RunfilesPathFromEnv(const char* name);
+
+// The simq cache directory tools/setup fills: $SIMQ_CACHE_DIR, else $XDG_CACHE_HOME/simq, else
+// $HOME/.cache/simq (the same rule as third_party/*/fetch).
+std::string CacheDir();
+
+}  // namespace simq::interop
