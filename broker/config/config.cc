@@ -164,7 +164,8 @@ class Parser {
                  const std::vector<Field>& fields);
   Handler Table(std::vector<Field> fields);
   Handler Boolean(bool* out);
-  Handler String(std::string* out);
+  // A string; empty ones are refused unless `allow_empty`.
+  Handler String(std::string* out, bool allow_empty = false);
   Handler IpAddress(std::string* out);
   Handler StringList(std::vector<std::string>* out);
   Handler Listeners(std::vector<ListenerConfig>* out);
@@ -264,11 +265,11 @@ Parser::Handler Parser::Boolean(bool* out) {
   };
 }
 
-Parser::Handler Parser::String(std::string* out) {
-  return [this, out](const toml::node& node, const std::string& path) {
+Parser::Handler Parser::String(std::string* out, bool allow_empty) {
+  return [this, out, allow_empty](const toml::node& node, const std::string& path) {
     const auto* value = node.as_string();
     if (value == nullptr) return TypeError(node, path, "a string");
-    if (value->get().empty()) return Error(LineOf(node), path, "must not be empty");
+    if (value->get().empty() && !allow_empty) return Error(LineOf(node), path, "must not be empty");
     *out = value->get();
   };
 }
@@ -438,6 +439,7 @@ absl::StatusOr<Config> Parser::Parse(const toml::table& root) {
                 Integer(&mqtt.max_message_expiry_interval, 0, kUint32Max)},
                {"shared_subscription_strategy",
                 Enum(&mqtt.shared_subscription_strategy, kStrategies)},
+               {"response_information", String(&mqtt.response_information, /*allow_empty=*/true)},
            })},
           {"queues",
            Table({

@@ -86,6 +86,9 @@ struct MqttConfig {
   bool allow_empty_client_id = true;         // assign one (MQTT 5: Assigned Client Identifier)
   uint32_t max_connections = 0;              // 0 = unlimited
   uint32_t max_message_expiry_interval = 0;  // cap on Message Expiry Interval; 0 = no cap
+  // Response Information sent in CONNACK to MQTT 5 clients that ask for it (Request Response
+  // Information 1); "%c" is replaced by the client identifier. Empty: never sent.
+  std::string response_information;
   SharedSubscriptionStrategy shared_subscription_strategy = SharedSubscriptionStrategy::kRoundRobin;
 
   friend bool operator==(const MqttConfig&, const MqttConfig&) = default;

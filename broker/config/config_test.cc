@@ -99,6 +99,7 @@ allow_empty_client_id = false
 max_connections = 50000
 max_message_expiry_interval = 3600
 shared_subscription_strategy = "least_inflight"
+response_information = "responses/%c/"
 
 [queues]
 max_queued_messages = 0
@@ -163,6 +164,7 @@ TEST(ParseConfigTest, ReadsEveryKey) {
   EXPECT_EQ(c.mqtt.max_connections, 50000u);
   EXPECT_EQ(c.mqtt.max_message_expiry_interval, 3600u);
   EXPECT_EQ(c.mqtt.shared_subscription_strategy, SharedSubscriptionStrategy::kLeastInflight);
+  EXPECT_EQ(c.mqtt.response_information, "responses/%c/");
 
   EXPECT_EQ(c.queues.max_queued_messages, 0u);
   EXPECT_EQ(c.queues.max_queued_bytes, 1'073'741'824u);

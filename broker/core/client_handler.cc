@@ -433,6 +433,7 @@ bool ClientHandler::Accept() {
   keepalive_ = std::chrono::milliseconds(uint64_t{keep_alive} * 1500);
   if (!pending_->auth_method.empty()) auth_method_ = pending_->auth_method;
 
+  std::string response_information;  // outlives `connack`, which views it
   protocol::ConnackPacket connack;
   connack.session_present = session_present;
   if (v5()) {
@@ -451,6 +452,16 @@ bool ClientHandler::Accept() {
     if (!config.mqtt.subscription_identifiers) p.subscription_identifier_available = 0;
     if (!config.mqtt.shared_subscriptions) p.shared_subscription_available = 0;
     if (server_keep_alive) p.server_keep_alive = *server_keep_alive;
+    // Only to clients that asked for it [MQTT-3.1.2-28].
+    if (c.properties.request_response_information.value_or(0) == 1 &&
+        !config.mqtt.response_information.empty()) {
+      response_information = config.mqtt.response_information;
+      for (size_t at = response_information.find("%c"); at != std::string::npos;
+           at = response_information.find("%c", at + client_.client_id.size())) {
+        response_information.replace(at, 2, client_.client_id);
+      }
+      p.response_information = response_information;
+    }
     if (!auth_method_.empty()) {
       p.authentication_method = auth_method_;
       if (!pending_->server_auth_data.empty()) p.authentication_data = pending_->server_auth_data;

@@ -211,3 +211,54 @@ TEST(PropertiesTest, DeniedPublishIsNotDelivered) {
 
 }  // namespace
 }  // namespace simq::server
+
+namespace simq::server {
+namespace {
+
+protocol::OwnedProperties RequestResponseInformation(uint8_t value) {
+  protocol::Properties p;
+  p.request_response_information = value;
+  return protocol::OwnedProperties(p);
+}
+
+TEST(ResponseInformationTest, SentOnlyToClientsThatAskForIt) {
+  config::Config config = testing::TestConfig();
+  config.mqtt.response_information = "responses/%c/";
+  testing::BrokerFixture broker(config);
+  testing::RunCoroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto asking = Client::Create(ex);
+    ConnectOptions o = broker.Options("asker");
+    o.properties = RequestResponseInformation(1);
+    auto connack = co_await asking->Connect(o);
+    EXPECT_TRUE(connack.ok()) << connack.status();
+    if (connack.ok()) {
+      EXPECT_EQ(connack->properties.view().response_information, "responses/asker/");
+    }
+    // Request Response Information 0 (and absent, which means 0): none [MQTT-3.1.2-28].
+    auto quiet = Client::Create(ex);
+    ConnectOptions q = broker.Options("quiet");
+    q.properties = RequestResponseInformation(0);
+    auto c2 = co_await quiet->Connect(q);
+    EXPECT_TRUE(c2.ok());
+    if (c2.ok()) EXPECT_FALSE(c2->properties.view().response_information.has_value());
+    auto silent = Client::Create(ex);
+    auto c3 = co_await silent->Connect(broker.Options("silent"));
+    EXPECT_TRUE(c3.ok());
+    if (c3.ok()) EXPECT_FALSE(c3->properties.view().response_information.has_value());
+  });
+}
+
+TEST(ResponseInformationTest, NotSentWhenNotConfigured) {
+  testing::BrokerFixture broker;
+  testing::RunCoroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto c = Client::Create(ex);
+    ConnectOptions o = broker.Options("asker");
+    o.properties = RequestResponseInformation(1);
+    auto connack = co_await c->Connect(o);
+    EXPECT_TRUE(connack.ok());
+    if (connack.ok()) EXPECT_FALSE(connack->properties.view().response_information.has_value());
+  });
+}
+
+}  // namespace
+}  // namespace simq::server
