@@ -2,6 +2,7 @@
 // SIGINT or SIGTERM. Everything else lives in //broker/server.
 
 #include <csignal>
+#include <functional>
 #include <iostream>
 
 #include "boost/asio/io_context.hpp"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   // Signals are handled on this thread; block them in the workers started below.
   boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::signal_set reload(io, SIGHUP);
   std::signal(SIGPIPE, SIG_IGN);
 
   simq::server::Server server(*config);
@@ -47,7 +49,16 @@ int main(int argc, char** argv) {
   }
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     SIMQ_LOG_INFO("signal {}: shutting down", signal);
+    reload.cancel();
   });
+  std::function<void()> wait_reload = [&] {
+    reload.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      server.Reload();
+      wait_reload();
+    });
+  };
+  wait_reload();
   io.run();
   server.Stop();
   SIMQ_LOG_INFO("stopped");

@@ -44,6 +44,11 @@ void Server::Stop() {
   listeners_.clear();
 }
 
+void Server::Reload() {
+  SIMQ_LOG_INFO("reloading");
+  // Listeners (certificates) and authentication files hook in here.
+}
+
 std::vector<uint16_t> Server::ports() const {
   std::vector<uint16_t> ports;
   for (const auto& l : listeners_) ports.push_back(l->port());

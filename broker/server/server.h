@@ -37,6 +37,10 @@ class Server {
   absl::Status Start();
   void Stop();
 
+  // SIGHUP: reloads what can change without a restart (TLS certificates, password and ACL
+  // files). Established connections are not dropped. Errors are logged; the old state stays.
+  void Reload();
+
   // Bound ports, in the order of config().listeners.
   std::vector<uint16_t> ports() const;
   core::Broker& broker() { return *broker_; }
