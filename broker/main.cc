@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   std::function<void()> wait_reload = [&] {
     reload.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      server.Reload();
+      server.Reload().IgnoreError();  // logged by Reload
       wait_reload();
     });
   };

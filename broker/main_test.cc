@@ -1,6 +1,7 @@
 // The //broker binary as an operator runs it: configuration selection and errors, command-line
 // overrides, graceful shutdown, per-client debug logging.
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -100,13 +101,28 @@ TEST(MainTest, ListenFlagsReplaceTheFilesListeners) {
 TEST(MainTest, PortInUseExitsWithAnError) {
   const uint16_t port = testing::PickFreePort();
   const std::string listen = fmt::format("tcp://127.0.0.1:{}", port);
-  auto first =
-      StartBroker({"--config", WriteConfig("a.toml", ""), "--listen", listen}, "first.log");
+  // Separate data directories: the port, not the store, is what they fight over here.
+  auto first = StartBroker({"--config", WriteConfig("a.toml", ""), "--listen", listen, "--data-dir",
+                            TestTempDir() + "/data-a"},
+                           "first.log");
   ASSERT_TRUE(testing::WaitForPort(port, 30s)) << first->Log();
-  auto second =
-      StartBroker({"--config", WriteConfig("b.toml", ""), "--listen", listen}, "second.log");
+  auto second = StartBroker({"--config", WriteConfig("b.toml", ""), "--listen", listen,
+                             "--data-dir", TestTempDir() + "/data-b"},
+                            "second.log");
   EXPECT_EQ(second->Wait(30s), 1);
   EXPECT_NE(second->Log().find("Address already in use"), std::string::npos) << second->Log();
+}
+
+TEST(MainTest, ACorruptDataDirectoryIsRefusedNamingIt) {
+  const std::string dir = TestTempDir() + "/foreign-data";
+  std::filesystem::create_directories(dir);
+  testing::WriteFile(dir + "/notes.txt", "not a store");
+  auto broker = StartBroker({"--config", WriteConfig("c.toml", ""), "--data-dir", dir, "--listen",
+                             fmt::format("tcp://127.0.0.1:{}", testing::PickFreePort())},
+                            "corrupt.log");
+  EXPECT_EQ(broker->Wait(30s), 1);
+  EXPECT_NE(broker->Log().find("data directory " + dir), std::string::npos) << broker->Log();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/notes.txt"));  // nothing wiped
 }
 
 TEST(MainTest, SigtermDisconnectsMqtt5ClientsWithServerShuttingDownAndExitsZero) {

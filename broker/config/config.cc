@@ -41,6 +41,22 @@ constexpr EnumName<ListenerType> kListenerTypes[] = {
     {"wss", ListenerType::kWss},
 };
 
+constexpr EnumName<CertificateIdentity> kCertificateIdentities[] = {
+    {"none", CertificateIdentity::kNone},
+    {"cn", CertificateIdentity::kCn},
+    {"san", CertificateIdentity::kSan},
+};
+
+constexpr EnumName<TlsVersion> kTlsVersions[] = {
+    {"1.2", TlsVersion::kTls12},
+    {"1.3", TlsVersion::kTls13},
+};
+
+constexpr EnumName<AclPolicy> kAclPolicies[] = {
+    {"deny", AclPolicy::kDeny},
+    {"allow", AclPolicy::kAllow},
+};
+
 constexpr EnumName<SharedSubscriptionStrategy> kStrategies[] = {
     {"round_robin", SharedSubscriptionStrategy::kRoundRobin},
     {"random", SharedSubscriptionStrategy::kRandom},
@@ -50,6 +66,16 @@ constexpr EnumName<SharedSubscriptionStrategy> kStrategies[] = {
 constexpr EnumName<QueueOverflowPolicy> kOverflowPolicies[] = {
     {"drop_new", QueueOverflowPolicy::kDropNew},
     {"drop_oldest", QueueOverflowPolicy::kDropOldest},
+};
+
+constexpr EnumName<StoreBackend> kStoreBackends[] = {
+    {"rocksdb", StoreBackend::kRocksDb},
+    {"none", StoreBackend::kNone},
+};
+
+constexpr EnumName<Durability> kDurabilities[] = {
+    {"sync", Durability::kSync},
+    {"async", Durability::kAsync},
 };
 
 // The names simq::log::ParseLevel accepts, minus its "warning" alias: one spelling per level.
@@ -201,6 +227,10 @@ class Parser {
   }
 
   void CheckLimits(Config& config);
+  // Keys of one listener that only make sense together; false after reporting an error.
+  bool CheckListener(const ListenerConfig& listener, const std::string& path, uint32_t line);
+  // Listeners (by index) whose allow_anonymous the file leaves to the default.
+  std::vector<size_t> anonymous_default_;
 
   const std::string file_;
   struct Message {
@@ -340,11 +370,26 @@ Parser::Handler Parser::Listeners(std::vector<ListenerConfig>* out) {
                     {"bind", IpAddress(&listener.bind)},
                     {"port", Integer(&listener.port, 0, kUint16Max)},
                     {"name", String(&listener.name)},
+                    {"cert_file", String(&listener.cert_file)},
+                    {"key_file", String(&listener.key_file)},
+                    {"ca_file", String(&listener.ca_file)},
+                    {"require_client_cert", Boolean(&listener.require_client_cert)},
+                    {"identity_as_username",
+                     Enum(&listener.identity_as_username, kCertificateIdentities)},
+                    {"tls_min_version", Enum(&listener.tls_min_version, kTlsVersions)},
+                    {"ws_path", String(&listener.ws_path)},
+                    {"proxy_protocol", Boolean(&listener.proxy_protocol)},
+                    {"allow_anonymous", Boolean(&listener.allow_anonymous)},
+                    {"max_connections_per_address",
+                     Integer(&listener.max_connections_per_address, 0, kUint32Max)},
+                    {"connection_rate_per_second",
+                     Integer(&listener.connection_rate_per_second, 0, kUint32Max)},
                 });
-      if (errors_.size() != errors_before) {
+      if (errors_.size() != errors_before || !CheckListener(listener, item_path, LineOf(item))) {
         ok = false;
         continue;
       }
+      if (!ReadAt(item_path + ".allow_anonymous")) anonymous_default_.push_back(i);
       // Two listeners on one address and port cannot both bind; say so now, not at start-up.
       for (size_t j = 0; j < listeners.size(); ++j) {
         if (listener.port != 0 && listener.port == listeners[j].port &&
@@ -353,6 +398,17 @@ Parser::Handler Parser::Listeners(std::vector<ListenerConfig>* out) {
           Error(ReadAt(port_path).value_or(LineOf(item)), port_path,
                 fmt::format("{}:{} is already used by {}[{}]", listener.bind, listener.port, path,
                             j));
+          ok = false;
+        }
+        // Names key the per-listener settings of authentication, logs and metrics. (Default
+        // names that collide are made unique below.)
+        auto name = [](const ListenerConfig& l) {
+          return l.name.empty() ? fmt::format("{}:{}", ListenerTypeName(l.type), l.port) : l.name;
+        };
+        if (!listener.name.empty() && name(listener) == name(listeners[j])) {
+          const std::string name_path = item_path + ".name";
+          Error(ReadAt(name_path).value_or(LineOf(item)), name_path,
+                fmt::format("\"{}\" is already the name of {}[{}]", name(listener), path, j));
           ok = false;
         }
       }
@@ -364,6 +420,46 @@ Parser::Handler Parser::Listeners(std::vector<ListenerConfig>* out) {
     }
     *out = std::move(listeners);
   };
+}
+
+bool Parser::CheckListener(const ListenerConfig& listener, const std::string& path, uint32_t line) {
+  const bool tls = listener.type == ListenerType::kTls || listener.type == ListenerType::kWss;
+  const bool ws = listener.type == ListenerType::kWs || listener.type == ListenerType::kWss;
+  const size_t errors_before = errors_.size();
+  auto at = [&](std::string_view key) {
+    const std::string key_path = fmt::format("{}.{}", path, key);
+    return std::make_pair(key_path, ReadAt(key_path).value_or(line));
+  };
+  auto error = [&](std::string_view key, std::string problem) {
+    auto [key_path, key_line] = at(key);
+    Error(key_line, key_path, std::move(problem));
+  };
+  const std::string_view type = ListenerTypeName(listener.type);
+  if (tls) {
+    if (listener.cert_file.empty())
+      error("cert_file", fmt::format("a {} listener needs one", type));
+    if (listener.key_file.empty()) error("key_file", fmt::format("a {} listener needs one", type));
+  } else {
+    for (std::string_view key : {"cert_file", "key_file", "ca_file", "require_client_cert",
+                                 "identity_as_username", "tls_min_version"}) {
+      if (ReadAt(at(key).first))
+        error(key, fmt::format("only for tls and wss listeners, not {}", type));
+    }
+  }
+  if (listener.require_client_cert && listener.ca_file.empty()) {
+    error("require_client_cert", "needs ca_file, the CAs that sign client certificates");
+  }
+  if (listener.identity_as_username != CertificateIdentity::kNone &&
+      !listener.require_client_cert) {
+    error("identity_as_username", "needs require_client_cert = true");
+  }
+  if (!ws && ReadAt(at("ws_path").first)) {
+    error("ws_path", fmt::format("only for ws and wss listeners, not {}", type));
+  }
+  if (ws && !listener.ws_path.starts_with('/')) {
+    error("ws_path", fmt::format("must start with '/' (got \"{}\")", listener.ws_path));
+  }
+  return errors_.size() == errors_before;
 }
 
 // Rules that tie several keys together. A key that already has an error is left alone, so
@@ -469,6 +565,21 @@ absl::StatusOr<Config> Parser::Parse(const toml::table& root) {
                            {"permanent", Boolean(&config.redirect.permanent)},
                            {"servers", StringList(&config.redirect.servers)},
                        })},
+          {"auth",
+           Table({
+               {"password_file", String(&config.auth.password_file, /*allow_empty=*/true)},
+               {"acl_file", String(&config.auth.acl_file, /*allow_empty=*/true)},
+               {"acl_default", Enum(&config.auth.acl_default, kAclPolicies)},
+               {"failed_auth_limit", Integer(&config.auth.failed_auth_limit, 0, kUint32Max)},
+               {"failed_auth_window_seconds",
+                Integer(&config.auth.failed_auth_window_seconds, 1, kUint32Max)},
+               {"failed_auth_block_seconds",
+                Integer(&config.auth.failed_auth_block_seconds, 1, kUint32Max)},
+           })},
+          {"store", Table({
+                        {"backend", Enum(&config.store.backend, kStoreBackends)},
+                        {"durability", Enum(&config.store.durability, kDurabilities)},
+                    })},
           {"log", Table({
                       {"level",
                        [this, &config](const toml::node& node, const std::string& path) {
@@ -492,16 +603,36 @@ absl::StatusOr<Config> Parser::Parse(const toml::table& root) {
     return absl::InvalidArgumentError(message);
   }
 
-  // The default listener too, so that every parsed listener has a name.
-  for (ListenerConfig& listener : config.listeners) {
-    if (listener.name.empty()) {
-      listener.name = fmt::format("{}:{}", ListenerTypeName(listener.type), listener.port);
+  // The default listener too, so that every parsed listener has a name, and a unique one.
+  std::set<std::string, std::less<>> names;
+  for (const ListenerConfig& listener : config.listeners) names.insert(listener.name);
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    ListenerConfig& listener = config.listeners[i];
+    if (!listener.name.empty()) continue;
+    listener.name = fmt::format("{}:{}", ListenerTypeName(listener.type), listener.port);
+    if (!names.insert(listener.name).second) {
+      listener.name = fmt::format("{}#{}", listener.name, i);
+      names.insert(listener.name);
     }
   }
-  const std::filesystem::path data_dir(config.data_dir);
+  // Anonymous access is off by default once there are users to authenticate (docs/security.md).
+  if (!ReadAt("listeners")) anonymous_default_.assign(1, 0);
+  for (size_t i : anonymous_default_) {
+    config.listeners[i].allow_anonymous = config.auth.password_file.empty();
+  }
   const std::filesystem::path config_dir = std::filesystem::path(file_).parent_path();
-  if (data_dir.is_relative() && !config_dir.empty()) {
-    config.data_dir = (config_dir / data_dir).lexically_normal().string();
+  auto resolve = [&config_dir](std::string* path) {
+    if (!path->empty() && std::filesystem::path(*path).is_relative() && !config_dir.empty()) {
+      *path = (config_dir / *path).lexically_normal().string();
+    }
+  };
+  resolve(&config.data_dir);
+  resolve(&config.auth.password_file);
+  resolve(&config.auth.acl_file);
+  for (ListenerConfig& listener : config.listeners) {
+    resolve(&listener.cert_file);
+    resolve(&listener.key_file);
+    resolve(&listener.ca_file);
   }
   return config;
 }
@@ -512,12 +643,32 @@ std::string_view ListenerTypeName(ListenerType type) {
   return NameOf(kListenerTypes, type);
 }
 
+std::string_view CertificateIdentityName(CertificateIdentity identity) {
+  return NameOf(kCertificateIdentities, identity);
+}
+
+std::string_view TlsVersionName(TlsVersion version) {
+  return NameOf(kTlsVersions, version);
+}
+
+std::string_view AclPolicyName(AclPolicy policy) {
+  return NameOf(kAclPolicies, policy);
+}
+
 std::string_view SharedSubscriptionStrategyName(SharedSubscriptionStrategy strategy) {
   return NameOf(kStrategies, strategy);
 }
 
 std::string_view QueueOverflowPolicyName(QueueOverflowPolicy policy) {
   return NameOf(kOverflowPolicies, policy);
+}
+
+std::string_view StoreBackendName(StoreBackend backend) {
+  return NameOf(kStoreBackends, backend);
+}
+
+std::string_view DurabilityName(Durability durability) {
+  return NameOf(kDurabilities, durability);
 }
 
 absl::StatusOr<Config> ParseConfig(std::string_view text, std::string source) {

@@ -34,11 +34,38 @@ enum class ListenerType { kTcp, kTls, kWs, kWss };
 // "tcp", "tls", "ws", "wss": the spelling in config files, listener URLs and default names.
 std::string_view ListenerTypeName(ListenerType type);
 
+// Which field of a TLS client certificate becomes the MQTT user name (docs/security.md).
+enum class CertificateIdentity { kNone, kCn, kSan };
+
+// "none", "cn", "san".
+std::string_view CertificateIdentityName(CertificateIdentity identity);
+
+enum class TlsVersion { kTls12, kTls13 };
+
+// "1.2", "1.3".
+std::string_view TlsVersionName(TlsVersion version);
+
 struct ListenerConfig {
   ListenerType type = ListenerType::kTcp;
   std::string bind = "0.0.0.0";  // address to bind, IPv4 or IPv6 literal
   uint16_t port = 1883;          // 0 picks a free port (tests)
   std::string name;              // for logs and metrics; ParseConfig fills in "<type>:<port>"
+
+  // TLS (tls and wss listeners only). Relative paths resolve against the config file's
+  // directory. The files are read at start and again on SIGHUP (Server::Reload).
+  std::string cert_file;  // PEM: the server certificate, then its chain
+  std::string key_file;   // PEM private key, unencrypted
+  std::string ca_file;    // PEM CAs that sign client certificates; needed for client certificates
+  bool require_client_cert = false;  // mTLS: refuse clients without a valid certificate
+  // The certificate's CN or first subjectAltName as user name (needs require_client_cert).
+  CertificateIdentity identity_as_username = CertificateIdentity::kNone;
+  TlsVersion tls_min_version = TlsVersion::kTls12;
+  std::string ws_path = "/mqtt";  // ws and wss: the HTTP path of the upgrade request
+  bool proxy_protocol = false;    // expect a PROXY protocol v1 or v2 header first
+  // Clients without credentials. ParseConfig's default: true unless auth.password_file is set.
+  bool allow_anonymous = true;
+  uint32_t max_connections_per_address = 0;  // per source IP on this listener; 0 = unlimited
+  uint32_t connection_rate_per_second = 0;   // new connections per second; 0 = unlimited
 
   friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
 };
@@ -134,6 +161,45 @@ struct RedirectConfig {
   friend bool operator==(const RedirectConfig&, const RedirectConfig&) = default;
 };
 
+// Authentication and authorization files (docs/security.md). Reloaded on SIGHUP.
+enum class AclPolicy { kDeny, kAllow };
+
+// "deny", "allow".
+std::string_view AclPolicyName(AclPolicy policy);
+
+struct AuthConfig {
+  std::string password_file;  // users and salted slow hashes (//broker/auth:passwd); "" = none
+  std::string acl_file;       // topic access rules; "" = every client may do everything
+  AclPolicy acl_default = AclPolicy::kDeny;  // what the ACL file decides where no rule matches
+  // Failed authentications from one address: after `failed_auth_limit` within the window, its
+  // CONNECTs are refused (0x8A Banned) for failed_auth_block_seconds. 0 disables.
+  uint32_t failed_auth_limit = 10;
+  uint32_t failed_auth_window_seconds = 60;
+  uint32_t failed_auth_block_seconds = 60;
+
+  friend bool operator==(const AuthConfig&, const AuthConfig&) = default;
+};
+
+// The durable store (docs/durability.md).
+enum class StoreBackend { kRocksDb, kNone };
+enum class Durability { kSync, kAsync };
+
+// "rocksdb", "none"; "sync", "async".
+std::string_view StoreBackendName(StoreBackend backend);
+std::string_view DurabilityName(Durability durability);
+
+struct StoreConfig {
+  // rocksdb: sessions, queues, in-flight and retained messages in `data_dir`, surviving
+  // restarts and kill -9. none: in memory only; everything is lost when the broker stops.
+  StoreBackend backend = StoreBackend::kRocksDb;
+  // sync: each group commit is fsynced before anything it holds is acknowledged (survives
+  // power loss). async: written to the operating system only (survives a killed broker, not a
+  // crashed machine).
+  Durability durability = Durability::kSync;
+
+  friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
+};
+
 struct LogConfig {
   std::string level = "info";                 // trace, debug, info, warn, error, off
   std::vector<std::string> debug_client_ids;  // connection-level debug logs for these clients
@@ -152,6 +218,8 @@ struct Config {
   BackpressureConfig backpressure;
   SysConfig sys;
   RedirectConfig redirect;
+  AuthConfig auth;
+  StoreConfig store;
   LogConfig log;
 
   friend bool operator==(const Config&, const Config&) = default;

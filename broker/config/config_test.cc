@@ -61,6 +61,55 @@ TEST(ParseConfigTest, DefaultsAreWhatTheDocumentationSays) {
   EXPECT_EQ(config.backpressure.slow_consumer_timeout_ms, 60'000u);
   EXPECT_EQ(config.sys.interval_seconds, 10u);
   EXPECT_EQ(config.log.level, "info");
+  EXPECT_TRUE(config.listeners[0].allow_anonymous);  // no password file
+  EXPECT_EQ(config.listeners[0].ws_path, "/mqtt");
+  EXPECT_EQ(config.listeners[0].tls_min_version, TlsVersion::kTls12);
+  EXPECT_EQ(config.listeners[0].identity_as_username, CertificateIdentity::kNone);
+  EXPECT_FALSE(config.listeners[0].proxy_protocol);
+  EXPECT_EQ(config.listeners[0].max_connections_per_address, 0u);
+  EXPECT_EQ(config.listeners[0].connection_rate_per_second, 0u);
+  EXPECT_EQ(config.auth.password_file, "");
+  EXPECT_EQ(config.auth.acl_file, "");
+  EXPECT_EQ(config.auth.acl_default, AclPolicy::kDeny);
+  EXPECT_EQ(config.auth.failed_auth_limit, 10u);
+  EXPECT_EQ(config.auth.failed_auth_window_seconds, 60u);
+  EXPECT_EQ(config.auth.failed_auth_block_seconds, 60u);
+}
+
+TEST(ParseConfigTest, PasswordFileTurnsAnonymousOffUnlessAListenerSaysOtherwise) {
+  const Config with_users = Parsed("[auth]\npassword_file = \"u\"\n");
+  EXPECT_FALSE(with_users.listeners[0].allow_anonymous);
+  const Config explicit_allow = Parsed(
+      "[[listeners]]\nallow_anonymous = true\n[[listeners]]\nport = 1884\n"
+      "[auth]\npassword_file = \"u\"\n");
+  EXPECT_TRUE(explicit_allow.listeners[0].allow_anonymous);
+  EXPECT_FALSE(explicit_allow.listeners[1].allow_anonymous);
+}
+
+TEST(ParseConfigErrorTest, ListenerOptionsThatNeedEachOther) {
+  EXPECT_EQ(ErrorOf("[[listeners]]\ntype = \"tls\"\nport = 8883\n"),
+            "config.toml:1: listeners[0].cert_file: a tls listener needs one\n"
+            "config.toml:1: listeners[0].key_file: a tls listener needs one");
+  EXPECT_EQ(ErrorOf("[[listeners]]\ncert_file = \"x\"\n"),
+            "config.toml:2: listeners[0].cert_file: only for tls and wss listeners, not tcp");
+  EXPECT_EQ(ErrorOf("[[listeners]]\ntype = \"tls\"\ncert_file = \"c\"\nkey_file = \"k\"\n"
+                    "require_client_cert = true\n"),
+            "config.toml:5: listeners[0].require_client_cert: needs ca_file, the CAs that sign "
+            "client certificates");
+  EXPECT_EQ(ErrorOf("[[listeners]]\ntype = \"wss\"\ncert_file = \"c\"\nkey_file = \"k\"\n"
+                    "ca_file = \"a\"\nidentity_as_username = \"cn\"\n"),
+            "config.toml:6: listeners[0].identity_as_username: needs require_client_cert = true");
+  EXPECT_EQ(ErrorOf("[[listeners]]\nws_path = \"/x\"\n"),
+            "config.toml:2: listeners[0].ws_path: only for ws and wss listeners, not tcp");
+  EXPECT_EQ(ErrorOf("[[listeners]]\ntype = \"ws\"\nws_path = \"mqtt\"\n"),
+            "config.toml:3: listeners[0].ws_path: must start with '/' (got \"mqtt\")");
+  EXPECT_EQ(ErrorOf("[[listeners]]\nport = 1\n[[listeners]]\nport = 2\nname = \"tcp:1\"\n"),
+            "config.toml:5: listeners[1].name: \"tcp:1\" is already the name of listeners[0]");
+  const Config port_zero = Parsed("[[listeners]]\nport = 0\n[[listeners]]\nport = 0\n");
+  EXPECT_EQ(port_zero.listeners[0].name, "tcp:0");
+  EXPECT_EQ(port_zero.listeners[1].name, "tcp:0#1");
+  EXPECT_EQ(ErrorOf("[auth]\nacl_default = \"maybe\"\n"),
+            "config.toml:2: auth.acl_default: must be one of deny, allow (got \"maybe\")");
 }
 
 // Every key the loader knows, each set to a value that is not its default.
@@ -73,11 +122,24 @@ type = "tls"
 bind = "::"
 port = 8883
 name = "public-tls"
+cert_file = "certs/server.pem"
+key_file = "/etc/simq/server.key"
+ca_file = "certs/clients-ca.pem"
+require_client_cert = true
+identity_as_username = "san"
+tls_min_version = "1.3"
+proxy_protocol = true
+allow_anonymous = true
+max_connections_per_address = 20
+connection_rate_per_second = 100
 
 [[listeners]]
 type = "wss"
 bind = "127.0.0.1"
 port = 0
+cert_file = "server.pem"
+key_file = "server.key"
+ws_path = "/ws"
 
 [mqtt]
 max_packet_size = 1048576
@@ -124,6 +186,14 @@ enabled = true
 permanent = true
 servers = ["10.0.0.2:1883", "broker-b.example:1883"]
 
+[auth]
+password_file = "users.txt"
+acl_file = "/etc/simq/acl.txt"
+acl_default = "allow"
+failed_auth_limit = 0
+failed_auth_window_seconds = 30
+failed_auth_block_seconds = 600
+
 [log]
 level = "debug"
 debug_client_ids = ["sensor-1", "sensor-2"]
@@ -144,6 +214,27 @@ TEST(ParseConfigTest, ReadsEveryKey) {
   EXPECT_EQ(c.listeners[1].bind, "127.0.0.1");
   EXPECT_EQ(c.listeners[1].port, 0);
   EXPECT_EQ(c.listeners[1].name, "wss:0");
+  // Relative paths are relative to the configuration file.
+  EXPECT_EQ(c.listeners[0].cert_file, "/etc/simq/certs/server.pem");
+  EXPECT_EQ(c.listeners[0].key_file, "/etc/simq/server.key");
+  EXPECT_EQ(c.listeners[0].ca_file, "/etc/simq/certs/clients-ca.pem");
+  EXPECT_TRUE(c.listeners[0].require_client_cert);
+  EXPECT_EQ(c.listeners[0].identity_as_username, CertificateIdentity::kSan);
+  EXPECT_EQ(c.listeners[0].tls_min_version, TlsVersion::kTls13);
+  EXPECT_TRUE(c.listeners[0].proxy_protocol);
+  EXPECT_TRUE(c.listeners[0].allow_anonymous);
+  EXPECT_EQ(c.listeners[0].max_connections_per_address, 20u);
+  EXPECT_EQ(c.listeners[0].connection_rate_per_second, 100u);
+  EXPECT_EQ(c.listeners[1].ws_path, "/ws");
+  EXPECT_EQ(c.listeners[1].cert_file, "/etc/simq/server.pem");
+  // A password file turns anonymous access off where the listener does not say.
+  EXPECT_FALSE(c.listeners[1].allow_anonymous);
+  EXPECT_EQ(c.auth.password_file, "/etc/simq/users.txt");
+  EXPECT_EQ(c.auth.acl_file, "/etc/simq/acl.txt");
+  EXPECT_EQ(c.auth.acl_default, AclPolicy::kAllow);
+  EXPECT_EQ(c.auth.failed_auth_limit, 0u);
+  EXPECT_EQ(c.auth.failed_auth_window_seconds, 30u);
+  EXPECT_EQ(c.auth.failed_auth_block_seconds, 600u);
 
   EXPECT_EQ(c.mqtt.max_packet_size, 1'048'576u);
   EXPECT_EQ(c.mqtt.max_packet_size_before_connect, 4096u);
@@ -194,7 +285,9 @@ TEST(ParseConfigTest, EveryEnumValueIsAccepted) {
                                                              {"ws", ListenerType::kWs},
                                                              {"wss", ListenerType::kWss}};
   for (const auto& [name, type] : types) {
-    const Config c = Parsed(fmt::format("[[listeners]]\ntype = \"{}\"\nport = 9000\n", name));
+    const bool tls = type == ListenerType::kTls || type == ListenerType::kWss;
+    const Config c = Parsed(fmt::format("[[listeners]]\ntype = \"{}\"\nport = 9000\n{}", name,
+                                        tls ? "cert_file = \"c\"\nkey_file = \"k\"\n" : ""));
     EXPECT_EQ(c.listeners.at(0).type, type) << name;
     EXPECT_EQ(c.listeners.at(0).name, fmt::format("{}:9000", name));
     EXPECT_EQ(ListenerTypeName(type), name);
@@ -241,7 +334,8 @@ port = 8080
 }
 
 TEST(ParseConfigTest, InlineListenerArrayIsAccepted) {
-  const Config c = Parsed(R"(listeners = [{ port = 1884 }, { type = "tls", port = 8883 }])");
+  const Config c = Parsed(
+      R"(listeners = [{ port = 1884 }, { type = "tls", port = 8883, cert_file = "c", key_file = "k" }])");
   ASSERT_EQ(c.listeners.size(), 2u);
   EXPECT_EQ(c.listeners[1].name, "tls:8883");
 }

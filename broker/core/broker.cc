@@ -5,6 +5,7 @@
 #include "boost/asio/post.hpp"
 #include "fmt/format.h"
 
+#include "broker/base/log.h"
 #include "broker/base/version.h"
 
 namespace simq::core {
@@ -42,10 +43,21 @@ Broker::Broker(const config::Config& config, const base::Clock& clock, BrokerOpt
   if (!options_.backplane) options_.backplane = std::make_shared<cluster::LocalBackplane>();
   const uint32_t n = WorkerCount(config_);
   for (uint32_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, i, n));
+  for (auto& w : workers_) w->persistence().set_store(options_.store);
 }
 
 Broker::~Broker() {
   Stop();
+  if (blocking_) {
+    blocking_->stop();
+    blocking_->join();
+  }
+}
+
+void Broker::RunBlocking(std::function<void()> work) {
+  // Two threads: argon2id is memory-hard (19 MiB per check) and CONNECT storms are throttled.
+  std::call_once(created_blocking_, [this] { blocking_ = std::make_unique<asio::thread_pool>(2); });
+  asio::post(*blocking_, std::move(work));
 }
 
 void Broker::Start() {
@@ -60,6 +72,29 @@ void Broker::Stop() {
   if (!running_) return;
   running_ = false;
   for (auto& w : workers_) w->Stop();
+  // Every batch the workers submitted is on disk before the store goes.
+  if (options_.store != nullptr) options_.store->Flush();
+}
+
+void Broker::StoreFailed(const absl::Status& status) {
+  if (store_healthy_.exchange(false, std::memory_order_acq_rel)) {
+    SIMQ_LOG_ERROR("durable store failed: {}; refusing new QoS 1/2 work until it recovers", status);
+  }
+}
+
+void Broker::MaybeRecoverStore() {
+  if (options_.store == nullptr || store_healthy()) return;
+  const base::MonoTime now = clock_.Now();
+  if (now < next_recovery_attempt_) return;
+  next_recovery_attempt_ = now + std::chrono::seconds(1);
+  if (absl::Status s = options_.store->Recover(); !s.ok()) return;
+  SIMQ_LOG_INFO("durable store writable again; writing every persistent session");
+  store_healthy_.store(true, std::memory_order_release);
+  // Whatever failed batches held is written again, from memory.
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    boost::asio::post(worker->io(), [worker] { worker->Checkpoint(); });
+  }
 }
 
 uint32_t Broker::HomeWorker(std::string_view client_id) const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "boost/asio/post.hpp"
 #include "fmt/format.h"
 
 #include "broker/base/log.h"
@@ -58,12 +59,91 @@ void ClientHandler::Log(std::string_view what) const {
   if (debug_) SIMQ_LOG_INFO("client {} [{}]: {}", client_.client_id, client_.remote_address, what);
 }
 
+std::string& ClientHandler::Output(const std::shared_ptr<Ticket>& ticket) {
+  const bool waits = ticket != nullptr && !ticket->done();
+  if (!waits && gated_.empty()) return link_.output();
+  // Behind the gate: join the last entry when that keeps the order and waits for no less.
+  if (!gated_.empty() && !gated_.back().publisher_ack &&
+      (!waits || gated_.back().ticket == ticket)) {
+    return gated_.back().bytes;
+  }
+  gated_.push_back(Gated{waits ? ticket : nullptr});
+  worker_.AddGated(this);
+  return gated_.back().bytes;
+}
+
+void ClientHandler::Flushed(const std::string& output) {
+  if (&output == &link_.output()) link_.Flush();
+}
+
 template <typename P>
-void ClientHandler::Send(const P& packet) {
+void ClientHandler::Send(const P& packet, const std::shared_ptr<Ticket>& ticket) {
   if (state_ == State::kClosed) return;
-  protocol::Encode(packet, version_, &link_.output());
-  link_.Flush();
+  std::string& out = Output(ticket);
+  protocol::Encode(packet, version_, &out);
+  Flushed(out);
   worker_.stats().packets_sent.Add();
+}
+
+void ClientHandler::SendPublisherAck(PacketType type, uint16_t packet_id, ReasonCode code,
+                                     const std::shared_ptr<Ticket>& ticket) {
+  if (state_ == State::kClosed) return;
+  if ((ticket == nullptr || ticket->done()) && gated_.empty() &&
+      (ticket == nullptr || !ticket->failed())) {
+    SendPublishAck(type, packet_id, code);
+    return;
+  }
+  Gated g{ticket};
+  g.publisher_ack = true;
+  g.ack_type = type;
+  g.packet_id = packet_id;
+  g.code = code;
+  if (type == PacketType::kPuback) ++inbound_inflight_;  // QoS 1 still in flight until acked
+  gated_.push_back(std::move(g));
+  worker_.AddGated(this);
+  ReleaseGated();
+}
+
+bool ClientHandler::ReleaseGated() {
+  if (state_ == State::kClosed) {
+    gated_.clear();
+    return false;
+  }
+  bool wrote = false;
+  while (!gated_.empty()) {
+    Gated& g = gated_.front();
+    if (g.ticket != nullptr && !g.ticket->done()) break;
+    std::string bytes = std::move(g.bytes);
+    if (g.publisher_ack) {
+      if (g.ack_type == PacketType::kPuback) --inbound_inflight_;
+      const bool failed = g.ticket != nullptr && g.ticket->failed();
+      const PacketType type = g.ack_type;
+      const uint16_t id = g.packet_id;
+      const ReasonCode code = failed ? ReasonCode::kQuotaExceeded : g.code;
+      gated_.pop_front();
+      if (wrote) link_.Flush();
+      wrote = false;
+      if (failed && !v5()) {
+        // 3.1.1 cannot refuse a PUBLISH: close, so the client sends it again later.
+        gated_.clear();
+        CloseConnection(/*publish_will=*/true);
+        return false;
+      }
+      if (failed && type == PacketType::kPubrec) session_->state.inbound_qos2.erase(id);
+      SendPublishAck(type, id, code, failed ? "the message could not be stored" : "");
+      continue;
+    }
+    gated_.pop_front();
+    link_.output().append(bytes);
+    wrote = true;
+  }
+  if (wrote) link_.Flush();
+  return !gated_.empty();
+}
+
+std::shared_ptr<Ticket> ClientHandler::DurableTicket() {
+  if (session_ == nullptr || !worker_.persistence().Persists(*session_)) return nullptr;
+  return worker_.persistence().BatchTicket();
 }
 
 void ClientHandler::OnBytesRead(size_t n) {
@@ -92,6 +172,11 @@ bool ClientHandler::OnFrame(const Frame& frame) {
   if (state_ == State::kAuthenticating) {
     if (type != PacketType::kAuth) return RefuseConnect(ReasonCode::kProtocolError);
     return HandleAuth(frame);
+  }
+  if (state_ == State::kCheckingPassword) {
+    // Links pause reading while the password is checked (Link::PauseReading); a frame here is
+    // a transport bug, not the client's.
+    return RefuseConnect(ReasonCode::kImplementationSpecificError);
   }
   switch (type) {
     case PacketType::kPublish: return HandlePublish(frame);
@@ -195,6 +280,10 @@ bool ClientHandler::HandleConnect(const Frame& frame) {
   client_.version = c.version;
   client_.username =
       c.username ? std::optional<std::string>(std::string(*c.username)) : std::nullopt;
+  if (std::optional<std::string> identity = link_.certificate_username()) {
+    client_.username = std::move(identity);  // the verified certificate, not the CONNECT
+    client_.certificate_authenticated = true;
+  }
   debug_ = std::find(config.log.debug_client_ids.begin(), config.log.debug_client_ids.end(),
                      client_.client_id) != config.log.debug_client_ids.end();
   Log(fmt::format("CONNECT {} clean_start={} keep_alive={}",
@@ -225,6 +314,9 @@ bool ClientHandler::HandleConnect(const Frame& frame) {
     return RefuseConnect(config.redirect.permanent ? ReasonCode::kServerMoved
                                                    : ReasonCode::kUseAnotherServer);
   }
+  if (const ReasonCode refusal = link_.admission(); refusal != ReasonCode::kSuccess) {
+    return RefuseConnect(refusal, "connection limit of this listener reached");
+  }
   if (config.mqtt.max_connections != 0 &&
       worker_.broker().clients_connected().Get() >= config.mqtt.max_connections) {
     return RefuseConnect(ReasonCode::kQuotaExceeded, "maximum connections reached");
@@ -252,9 +344,35 @@ bool ClientHandler::HandleConnect(const Frame& frame) {
     if (std::optional<std::string> user = pending_->exchange->username()) client_.username = user;
     return Accept();
   }
-  ReasonCode code = authenticator.CheckPassword(
-      client_,
-      connect.password ? std::optional<std::string_view>(*connect.password) : std::nullopt);
+  const std::optional<std::string_view> password =
+      connect.password ? std::optional<std::string_view>(*connect.password) : std::nullopt;
+  if (authenticator.password_check_blocks()) return CheckPasswordOffWorker(password);
+  return PasswordChecked(authenticator.CheckPassword(client_, password));
+}
+
+bool ClientHandler::CheckPasswordOffWorker(std::optional<std::string_view> password) {
+  // A slow hash must not stall this event loop: it runs on the broker's blocking pool and the
+  // CONNECT resumes here. Packets the client sent after its CONNECT wait in the transport
+  // meanwhile (reading is paused), to be handled in order once CONNACK is out [MQTT-3.1.4-?].
+  state_ = State::kCheckingPassword;
+  link_.PauseReading();
+  std::optional<std::string> copy;
+  if (password) copy.emplace(*password);
+  std::weak_ptr<int> alive = alive_;
+  Worker* worker = &worker_;
+  worker_.broker().RunBlocking([this, alive, worker, client = client_, password = std::move(copy),
+                                authenticator = worker_.broker().options().authenticator] {
+    const ReasonCode code = authenticator->CheckPassword(
+        client, password ? std::optional<std::string_view>(*password) : std::nullopt);
+    asio::post(worker->io(), [this, alive, code] {
+      if (alive.expired() || state_ != State::kCheckingPassword) return;  // closed meanwhile
+      if (PasswordChecked(code)) link_.ResumeReading();
+    });
+  });
+  return true;
+}
+
+bool ClientHandler::PasswordChecked(ReasonCode code) {
   if (code != ReasonCode::kSuccess) return RefuseConnect(code);
   return Accept();
 }
@@ -355,6 +473,10 @@ bool ClientHandler::Accept() {
   uint32_t expiry = std::min(requested_expiry, config.mqtt.max_session_expiry_interval);
   // What the CONNECT asked for, not what was granted: the DISCONNECT rule of §3.14.2.2.2.
   connect_expiry_interval_ = requested_expiry;
+  if (expiry != 0 && worker_.persistence().enabled() && !broker.store_healthy()) {
+    // A persistent session cannot be stored now (full disk): refuse rather than pretend.
+    return RefuseConnect(ReasonCode::kQuotaExceeded, "the session cannot be stored now");
+  }
 
   // Takeover [MQTT-3.1.4-3]: the old connection goes (with its Will, per the rules), then the
   // session is resumed or discarded.
@@ -469,7 +591,11 @@ bool ClientHandler::Accept() {
   }
   state_ = State::kConnected;
   broker.NoteConnected();
-  Send(connack);
+  // The session record is stored before CONNACK acknowledges it (a persistent session that
+  // became non-persistent is removed from the store).
+  worker_.persistence().WriteSession(*session);
+  if (!worker_.persistence().Persists(*session)) worker_.persistence().ForgetSession(*session);
+  Send(connack, DurableTicket());
   Log(fmt::format("CONNACK session_present={}", session_present));
   pending_.reset();
 
@@ -521,7 +647,15 @@ bool ClientHandler::HandlePublish(const Frame& frame) {
   session::Session& s = session_->state;
   if (p.qos == QoS::kExactlyOnce && s.inbound_qos2.contains(p.packet_id)) {
     // A re-sent QoS 2 PUBLISH we already have: acknowledge again, deliver nothing [MQTT-4.3.3-10].
-    SendPublishAck(PacketType::kPubrec, p.packet_id, ReasonCode::kSuccess);
+    SendPublishAck(PacketType::kPubrec, p.packet_id, ReasonCode::kSuccess, {}, DurableTicket());
+    return true;
+  }
+  if (p.qos != QoS::kAtMostOnce && worker_.persistence().enabled() &&
+      !worker_.broker().store_healthy()) {
+    // The store cannot take it (full disk): refuse instead of acknowledging what may be lost.
+    if (!v5()) return Fail(ReasonCode::kQuotaExceeded, "the message cannot be stored now");
+    SendPublishAck(ack_type, p.packet_id, ReasonCode::kQuotaExceeded,
+                   "the message cannot be stored now");
     return true;
   }
   // Only MQTT 5 clients are told the server's Receive Maximum; a 3.1.1 client's QoS 2 state is
@@ -558,16 +692,28 @@ bool ClientHandler::HandlePublish(const Frame& frame) {
         std::min(p.properties.message_expiry_interval.value_or(cap), cap);
   }
   session::MessagePtr message = session::MakeMessage(p, s.id(), clock_.Now());
-  size_t receivers = worker_.Publish(message);
-  if (p.qos == QoS::kAtMostOnce) return true;
-  if (p.qos == QoS::kExactlyOnce) s.inbound_qos2.insert(p.packet_id);
-  SendPublishAck(ack_type, p.packet_id,
-                 receivers == 0 ? ReasonCode::kNoMatchingSubscribers : ReasonCode::kSuccess);
+  if (p.qos == QoS::kAtMostOnce) {
+    worker_.Publish(message);
+    return true;
+  }
+  // The acknowledgement waits for every store write holding the message, on any worker.
+  std::shared_ptr<Ticket> ticket =
+      worker_.persistence().enabled() ? std::make_shared<Ticket>(&worker_) : nullptr;
+  size_t receivers = worker_.Publish(message, ticket);
+  if (p.qos == QoS::kExactlyOnce) {
+    s.inbound_qos2.insert(p.packet_id);
+    worker_.persistence().AddInboundQos2(*session_, p.packet_id);
+    if (std::shared_ptr<Ticket> batch = DurableTicket()) batch->Then(ticket);
+  }
+  if (ticket) ticket->Resolve(absl::OkStatus());
+  SendPublisherAck(ack_type, p.packet_id,
+                   receivers == 0 ? ReasonCode::kNoMatchingSubscribers : ReasonCode::kSuccess,
+                   ticket);
   return true;
 }
 
 void ClientHandler::SendPublishAck(PacketType type, uint16_t packet_id, ReasonCode code,
-                                   std::string_view reason) {
+                                   std::string_view reason, const std::shared_ptr<Ticket>& ticket) {
   protocol::Properties props;
   if (!reason.empty() && problem_info() && protocol::IsError(code)) props.reason_string = reason;
   // [MQTT-3.4.2-2], [MQTT-3.5.2-2], [MQTT-3.6.2-2], [MQTT-3.7.2-2]: no Reason String that would
@@ -577,10 +723,10 @@ void ClientHandler::SendPublishAck(PacketType type, uint16_t packet_id, ReasonCo
     props.reason_string.reset();
   }
   switch (type) {
-    case PacketType::kPuback: Send(protocol::PubackPacket{packet_id, code, props}); break;
-    case PacketType::kPubrec: Send(protocol::PubrecPacket{packet_id, code, props}); break;
-    case PacketType::kPubrel: Send(protocol::PubrelPacket{packet_id, code, props}); break;
-    default: Send(protocol::PubcompPacket{packet_id, code, props}); break;
+    case PacketType::kPuback: Send(protocol::PubackPacket{packet_id, code, props}, ticket); break;
+    case PacketType::kPubrec: Send(protocol::PubrecPacket{packet_id, code, props}, ticket); break;
+    case PacketType::kPubrel: Send(protocol::PubrelPacket{packet_id, code, props}, ticket); break;
+    default: Send(protocol::PubcompPacket{packet_id, code, props}, ticket); break;
   }
 }
 
@@ -588,8 +734,11 @@ bool ClientHandler::HandlePubrel(uint16_t packet_id) {
   session::Session& s = session_->state;
   // [MQTT-4.3.3-11]: release the packet identifier; unknown ones get 0x92 (MQTT 5).
   bool known = s.inbound_qos2.erase(packet_id) > 0;
+  if (known) worker_.persistence().RemoveInboundQos2(*session_, packet_id);
+  // PUBCOMP only once the release is stored: the client may reuse the id right after.
   SendPublishAck(PacketType::kPubcomp, packet_id,
-                 known || !v5() ? ReasonCode::kSuccess : ReasonCode::kPacketIdentifierNotFound);
+                 known || !v5() ? ReasonCode::kSuccess : ReasonCode::kPacketIdentifierNotFound, {},
+                 DurableTicket());
   return true;
 }
 
@@ -597,6 +746,7 @@ bool ClientHandler::HandlePuback(uint16_t packet_id) {
   session::Session& s = session_->state;
   session::Inflight* entry = s.FindInflight(packet_id);
   if (entry == nullptr || entry->delivery.qos != QoS::kAtLeastOnce) return true;  // stale
+  worker_.persistence().RemoveInflight(*session_, packet_id, *entry);
   s.TakeInflight(packet_id);
   Pump();
   return true;
@@ -612,12 +762,17 @@ bool ClientHandler::HandlePubrec(uint16_t packet_id, ReasonCode reason) {
   }
   if (protocol::IsError(reason)) {
     // The client refused the message: its delivery is over [MQTT-4.3.3-4 note].
+    worker_.persistence().RemoveInflight(*session_, packet_id, *entry);
     s.TakeInflight(packet_id);
     Pump();
     return true;
   }
   entry->state = session::Inflight::State::kAwaitingComp;
-  SendPublishAck(PacketType::kPubrel, packet_id, ReasonCode::kSuccess);
+  // PUBREL once the new state is stored: after a restart the broker must not send the
+  // PUBLISH again to a client that already released it.
+  worker_.persistence().UpdateInflight(*session_, packet_id, *entry);
+  SendPublishAck(PacketType::kPubrel, packet_id, ReasonCode::kSuccess, {},
+                 entry->stored ? DurableTicket() : nullptr);
   return true;
 }
 
@@ -625,6 +780,7 @@ bool ClientHandler::HandlePubcomp(uint16_t packet_id) {
   session::Session& s = session_->state;
   session::Inflight* entry = s.FindInflight(packet_id);
   if (entry == nullptr || entry->state != session::Inflight::State::kAwaitingComp) return true;
+  worker_.persistence().RemoveInflight(*session_, packet_id, *entry);
   s.TakeInflight(packet_id);
   Pump();
   return true;
@@ -651,11 +807,16 @@ bool ClientHandler::HandleSubscribe(const Frame& frame) {
   std::vector<SubscriptionChange> changes;
   protocol::SubackPacket suback;
   suback.packet_id = p.packet_id;
+  // A persistent session's subscriptions cannot be stored now (full disk): refuse them.
+  const bool unstorable =
+      worker_.persistence().Persists(*session_) && !worker_.broker().store_healthy();
   for (const protocol::TopicSubscription& sub : p.subscriptions) {
     ReasonCode rc = protocol::ValidateTopicFilter(sub.filter);
     std::optional<protocol::SharedFilter> shared = protocol::ParseSharedFilter(sub.filter);
     if (rc == ReasonCode::kSuccess) {
-      if (shared && !mqtt.shared_subscriptions) {
+      if (unstorable) {
+        rc = ReasonCode::kQuotaExceeded;
+      } else if (shared && !mqtt.shared_subscriptions) {
         rc = ReasonCode::kSharedSubscriptionsNotSupported;
       } else if (!mqtt.wildcard_subscriptions &&
                  protocol::HasWildcard(shared ? shared->filter : sub.filter)) {
@@ -693,20 +854,25 @@ bool ClientHandler::HandleSubscribe(const Frame& frame) {
   }
   Log(fmt::format("SUBSCRIBE {} filters", p.subscriptions.size()));
 
-  // SUBACK once every worker routes the new subscriptions; then the retained messages
-  // [MQTT-3.3.1-9..11] (never for shared subscriptions [MQTT-3.8.4-?]).
+  // SUBACK once every worker routes the new subscriptions and a persistent session's record
+  // holds them; then the retained messages [MQTT-3.3.1-9..11] (never for shared subscriptions).
+  std::shared_ptr<Ticket> durable;
+  if (!changes.empty()) {
+    worker_.persistence().WriteSession(*session_);
+    durable = DurableTicket();
+  }
   std::weak_ptr<int> alive = alive_;
-  worker_.BroadcastChanges(
-      std::move(changes), [this, alive, suback = std::move(suback), granted, subscription_id] {
-        if (alive.expired() || state_ != State::kConnected) return;
-        Send(suback);
-        for (const Granted& g : *granted) {
-          const protocol::RetainHandling handling = g.options.retain_handling;
-          if (handling == protocol::RetainHandling::kDoNotSend) continue;
-          if (handling == protocol::RetainHandling::kSendIfNewSubscription && !g.is_new) continue;
-          SendRetained(g.filter, g.options, subscription_id);
-        }
-      });
+  worker_.BroadcastChanges(std::move(changes), [this, alive, suback = std::move(suback), granted,
+                                                subscription_id, durable] {
+    if (alive.expired() || state_ != State::kConnected) return;
+    Send(suback, durable);
+    for (const Granted& g : *granted) {
+      const protocol::RetainHandling handling = g.options.retain_handling;
+      if (handling == protocol::RetainHandling::kDoNotSend) continue;
+      if (handling == protocol::RetainHandling::kSendIfNewSubscription && !g.is_new) continue;
+      SendRetained(g.filter, g.options, subscription_id);
+    }
+  });
   return true;
 }
 
@@ -757,11 +923,17 @@ bool ClientHandler::HandleUnsubscribe(const Frame& frame) {
     worker_.broker().subscriptions().Add(-1);
     unsuback.reason_codes.push_back(ReasonCode::kSuccess);
   }
+  std::shared_ptr<Ticket> durable;
+  if (!changes.empty()) {
+    worker_.persistence().WriteSession(*session_);
+    durable = DurableTicket();
+  }
   std::weak_ptr<int> alive = alive_;
-  worker_.BroadcastChanges(std::move(changes), [this, alive, unsuback = std::move(unsuback)] {
-    if (alive.expired() || state_ != State::kConnected) return;
-    Send(unsuback);
-  });
+  worker_.BroadcastChanges(std::move(changes),
+                           [this, alive, unsuback = std::move(unsuback), durable] {
+                             if (alive.expired() || state_ != State::kConnected) return;
+                             Send(unsuback, durable);
+                           });
   return true;
 }
 
@@ -852,7 +1024,8 @@ void ClientHandler::Shutdown() {
 
 void ClientHandler::Tick(base::MonoTime now) {
   const config::Config& config = worker_.broker().config();
-  if (state_ == State::kAwaitConnect || state_ == State::kAuthenticating) {
+  if (state_ == State::kAwaitConnect || state_ == State::kAuthenticating ||
+      state_ == State::kCheckingPassword) {
     if (now - accepted_at_ > std::chrono::milliseconds(config.mqtt.connect_timeout_ms)) {
       Log("no CONNECT in time");
       CloseConnection(false);
@@ -897,7 +1070,7 @@ void ClientHandler::OnDrained() {
   Pump();
 }
 
-void ClientHandler::Deliver(Delivery d) {
+void ClientHandler::Deliver(Delivery d, const std::shared_ptr<Ticket>& ticket) {
   if (state_ != State::kConnected || session_ == nullptr) return;
   const base::MonoTime now = clock_.Now();
   if (d.message->expired(now)) {
@@ -915,15 +1088,29 @@ void ClientHandler::Deliver(Delivery d) {
   }
   if (resend_.empty() && s.queue_empty() && s.inflight_count() < SendWindow() &&
       BelowHighWatermark()) {
-    uint16_t id = s.AllocatePacketId();
-    if (SendPublish(d, id, false)) {
-      s.AddInflight(id, std::move(d));
-      session_->presence->inflight.store(static_cast<uint32_t>(s.inflight_count()),
-                                         std::memory_order_relaxed);
+    if (SendInflight(std::move(d)) && ticket && worker_.persistence().Persists(*session_)) {
+      worker_.persistence().BatchTicket()->Then(ticket);
     }
     return;
   }
-  worker_.Enqueue(*session_, std::move(d));
+  worker_.Enqueue(*session_, std::move(d), ticket);
+}
+
+bool ClientHandler::SendInflight(Delivery d) {
+  session::Session& s = session_->state;
+  const uint16_t id = s.AllocatePacketId();
+  session::Inflight& entry = s.AddInflight(id, std::move(d));
+  worker_.persistence().AddInflight(*session_, id, entry);
+  // A persistent session's PUBLISH leaves once its in-flight record is stored, so the broker
+  // never sends a message it could forget (a QoS 2 one twice) after a restart.
+  if (!SendPublish(entry.delivery, id, false, entry.stored ? DurableTicket() : nullptr)) {
+    worker_.persistence().RemoveInflight(*session_, id, entry);
+    s.TakeInflight(id);
+    return false;
+  }
+  session_->presence->inflight.store(static_cast<uint32_t>(s.inflight_count()),
+                                     std::memory_order_relaxed);
+  return true;
 }
 
 void ClientHandler::Pump() {
@@ -939,20 +1126,25 @@ void ClientHandler::Pump() {
          BelowHighWatermark()) {
     const uint16_t id = resend_.front();
     resend_.pop_front();
-    if (!SendPublish(s.FindInflight(id)->delivery, id, /*dup=*/true)) s.TakeInflight(id);
+    session::Inflight* entry = s.FindInflight(id);
+    if (!SendPublish(entry->delivery, id, /*dup=*/true, DurableTicket())) {
+      worker_.persistence().RemoveInflight(*session_, id, *entry);
+      s.TakeInflight(id);
+    }
   }
   while (!s.queue_empty() && s.inflight_count() < SendWindow() && BelowHighWatermark()) {
     Delivery d = *s.PopQueued();
+    // Its queue record goes once the in-flight one is written (same batch, in that order).
+    Delivery stored = d;
     if (d.message->expired(now)) {
       worker_.stats().Drop(DropReason::kExpired);  // [MQTT-3.3.2-5]
-      continue;
-    }
-    if (d.qos == QoS::kAtMostOnce) {
+    } else if (d.qos == QoS::kAtMostOnce) {
       SendPublish(d, 0, false);
-      continue;
+    } else {
+      d.store_sequence = 0;
+      SendInflight(std::move(d));
     }
-    uint16_t id = s.AllocatePacketId();
-    if (SendPublish(d, id, false)) s.AddInflight(id, std::move(d));
+    worker_.persistence().RemoveQueued(*session_, stored);
   }
   session_->presence->inflight.store(static_cast<uint32_t>(s.inflight_count()),
                                      std::memory_order_relaxed);
@@ -963,23 +1155,27 @@ void ClientHandler::ResendInflight() {
   // [MQTT-4.4.0-1]: unacknowledged PUBLISH again with DUP, and PUBREL, in the original order.
   // The re-sent PUBLISH count against this connection's send quota (§4.9, [MQTT-3.3.4-9]):
   // those beyond the client's Receive Maximum wait in resend_ for Pump.
+  // Re-sends wait for the current store batch, so what they repeat is stored first.
+  const std::shared_ptr<Ticket> durable = DurableTicket();
   size_t on_wire = 0;
   for (uint16_t id : s.InflightInOrder()) {
     session::Inflight* entry = s.FindInflight(id);
     if (entry->state == session::Inflight::State::kAwaitingComp) {
-      SendPublishAck(PacketType::kPubrel, id, ReasonCode::kSuccess);
+      SendPublishAck(PacketType::kPubrel, id, ReasonCode::kSuccess, {}, durable);
       ++on_wire;
     } else if (on_wire >= SendWindow()) {
       resend_.push_back(id);
-    } else if (SendPublish(entry->delivery, id, true)) {
+    } else if (SendPublish(entry->delivery, id, true, durable)) {
       ++on_wire;
     } else {
+      worker_.persistence().RemoveInflight(*session_, id, *entry);
       s.TakeInflight(id);
     }
   }
 }
 
-bool ClientHandler::SendPublish(const Delivery& d, uint16_t packet_id, bool dup) {
+bool ClientHandler::SendPublish(const Delivery& d, uint16_t packet_id, bool dup,
+                                const std::shared_ptr<Ticket>& ticket) {
   const session::Message& m = *d.message;
   protocol::PublishPacket p;
   p.topic = m.topic;
@@ -1013,8 +1209,9 @@ bool ClientHandler::SendPublish(const Delivery& d, uint16_t packet_id, bool dup)
     return false;
   }
   if (new_alias) outbound_aliases_.emplace(m.topic, *p.properties.topic_alias);
-  protocol::Encode(p, version_, &link_.output());
-  link_.Flush();
+  std::string& out = Output(ticket);
+  protocol::Encode(p, version_, &out);
+  Flushed(out);
   worker_.stats().packets_sent.Add();
   worker_.stats().publish_sent.Add();
   return true;

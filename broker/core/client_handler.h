@@ -23,6 +23,7 @@
 #include "broker/auth/auth_interface.h"
 #include "broker/base/clock.h"
 #include "broker/core/link.h"
+#include "broker/core/ticket.h"
 #include "broker/core/worker.h"
 #include "broker/protocol/decoder.h"
 #include "broker/protocol/packets.h"
@@ -54,7 +55,11 @@ class ClientHandler {
   void OnTransportClosed();
 
   // --- From the worker ---
-  void Deliver(session::Delivery delivery);
+  // `ticket`, if given, waits for the store writes this delivery needs.
+  void Deliver(session::Delivery delivery, const std::shared_ptr<Ticket>& ticket = nullptr);
+  // Writes gated output whose tickets are done (Worker, after tickets complete). False once
+  // nothing is left behind the gate.
+  bool ReleaseGated();
   // Periodic checks: CONNECT timeout, keepalive, slow consumer.
   void Tick(base::MonoTime now);
   // Another connection took this session over [MQTT-3.1.4-3].
@@ -66,10 +71,13 @@ class ClientHandler {
   const std::string& client_id() const { return client_.client_id; }
 
  private:
-  enum class State { kAwaitConnect, kAuthenticating, kConnected, kClosed };
+  // kCheckingPassword: the CONNECT waits for CheckPassword on the blocking pool.
+  enum class State { kAwaitConnect, kAuthenticating, kCheckingPassword, kConnected, kClosed };
 
   bool HandleConnect(const protocol::Frame& frame);
   bool ContinueConnect();
+  bool CheckPasswordOffWorker(std::optional<std::string_view> password);
+  bool PasswordChecked(protocol::ReasonCode code);
   bool Accept();
   bool RefuseConnect(protocol::ReasonCode code, std::string_view reason = {});
   bool HandleAuth(const protocol::Frame& frame);
@@ -90,13 +98,28 @@ class ClientHandler {
   void CloseConnection(bool publish_will);
   void Detach(bool publish_will);
 
-  // Sending.
+  // Sending. Every packet goes through the output gate: one that depends on store writes
+  // (`ticket` not done) waits, and so does everything sent after it, in order.
   template <typename P>
-  void Send(const P& packet);
+  void Send(const P& packet, const std::shared_ptr<Ticket>& ticket = nullptr);
+  // Where to encode the next packet: the link's output, or the gate.
+  std::string& Output(const std::shared_ptr<Ticket>& ticket);
+  void Flushed(const std::string& output);
+  // PUBACK/PUBREC to a publisher once `ticket` (its message stored) is done; if storing failed:
+  // 0x97 Quota exceeded (MQTT 5), or the connection closes (3.1.1 cannot refuse).
+  void SendPublisherAck(protocol::PacketType type, uint16_t packet_id, protocol::ReasonCode code,
+                        const std::shared_ptr<Ticket>& ticket);
   // An acknowledgement or DISCONNECT with a Reason String, when the client allows it.
   void SendPublishAck(protocol::PacketType type, uint16_t packet_id, protocol::ReasonCode code,
-                      std::string_view reason = {});
-  bool SendPublish(const session::Delivery& delivery, uint16_t packet_id, bool dup);
+                      std::string_view reason = {},
+                      const std::shared_ptr<Ticket>& ticket = nullptr);
+  bool SendPublish(const session::Delivery& delivery, uint16_t packet_id, bool dup,
+                   const std::shared_ptr<Ticket>& ticket = nullptr);
+  // Moves `delivery` into the in-flight window under a new packet id, stores it if the session
+  // is persistent, and sends it (after the store write). False if it was too large to send.
+  bool SendInflight(session::Delivery delivery);
+  // The current batch's ticket if this session is persistent, else null.
+  std::shared_ptr<Ticket> DurableTicket();
   void SendRetained(const std::string& filter, const protocol::SubscriptionOptions& options,
                     uint32_t subscription_id);
   // Moves queued deliveries into the in-flight window while it and the buffer have room.
@@ -154,6 +177,18 @@ class ClientHandler {
   // client's Receive Maximum is smaller than what was in flight [MQTT-3.3.4-9]. Pump re-sends
   // them (DUP, original packet id) before anything new as acknowledgements free the quota.
   std::deque<uint16_t> resend_;
+
+  // The output gate (docs/adr/0003-durability.md).
+  struct Gated {
+    std::shared_ptr<Ticket> ticket;  // null: waits only for the entries before it
+    std::string bytes;
+    // A publisher acknowledgement, encoded on release (its code depends on the outcome).
+    bool publisher_ack = false;
+    protocol::PacketType ack_type = protocol::PacketType::kPuback;
+    uint16_t packet_id = 0;
+    protocol::ReasonCode code = protocol::ReasonCode::kSuccess;
+  };
+  std::deque<Gated> gated_;
 
   // Callbacks that outlive a call (SUBACK after the broadcast) check this is still alive.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -7,7 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "broker/protocol/reason_code.h"
 
 namespace simq::core {
 
@@ -31,8 +34,22 @@ class Link {
   // keeps its I/O where it is and relays bytes to that handler. False if the connection is gone.
   virtual bool MigrateTo(uint32_t worker) = 0;
 
+  // Stops handing frames to the handler after the current one (the CONNECT waits for a slow
+  // password check), and resumes, going on with what arrived meanwhile. While paused nothing is
+  // read, so the peer feels TCP backpressure.
+  virtual void PauseReading() = 0;
+  virtual void ResumeReading() = 0;
+
+  // "ip:port" of the client: the PROXY protocol's source address when the listener uses it.
   virtual const std::string& remote_address() const = 0;
   virtual const std::string& listener_name() const = 0;
+  // The user name a verified TLS client certificate carries (listener option
+  // identity_as_username); it replaces the CONNECT's user name and authenticates the client.
+  virtual std::optional<std::string> certificate_username() const { return std::nullopt; }
+  // Set when the listener's limits refuse this client (kQuotaExceeded: too many connections
+  // from its address; kConnectionRateExceeded): the CONNECT is answered with it, before
+  // authentication (docs/security.md).
+  virtual protocol::ReasonCode admission() const { return protocol::ReasonCode::kSuccess; }
 };
 
 }  // namespace simq::core

@@ -55,6 +55,11 @@ std::vector<session::MessagePtr> RetainedStore::Match(std::string_view filter, b
   return out;
 }
 
+void RetainedStore::ForEach(absl::FunctionRef<void(const session::MessagePtr&)> f) const {
+  absl::ReaderMutexLock lock(&mu_);
+  map_.ForEach([&](std::string_view, const session::MessagePtr& m) { f(m); });
+}
+
 size_t RetainedStore::size() const {
   absl::ReaderMutexLock lock(&mu_);
   return map_.size();

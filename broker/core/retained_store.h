@@ -38,6 +38,9 @@ class RetainedStore {
   // Every live retained message whose topic matches `filter`.
   std::vector<session::MessagePtr> Match(std::string_view filter, base::MonoTime now);
 
+  // Calls `f` for every retained message (with the lock held: `f` must not call back in).
+  void ForEach(absl::FunctionRef<void(const session::MessagePtr&)> f) const;
+
   size_t size() const;
   uint64_t bytes() const;
 

@@ -76,6 +76,7 @@ void Worker::Stop() {
     (*poll)();
   });
   thread_.join();
+  persistence_.Submit();  // the last batch of the last turn
 }
 
 void Worker::ScheduleTick() {
@@ -126,6 +127,7 @@ void Worker::SessionDisconnected(LiveSession& session, bool publish_will) {
   s.expires_at = s.expiry_interval == protocol::kSessionNeverExpires
                      ? base::MonoTime::max()
                      : now + std::chrono::seconds(s.expiry_interval);
+  session.disconnected_at_ms = base::ToUnixMillis(broker_.clock().WallNow());
   if (s.will) {
     if (s.will->delay_seconds == 0) {
       PublishWill(session);
@@ -134,6 +136,7 @@ void Worker::SessionDisconnected(LiveSession& session, bool publish_will) {
       s.will_due = std::min(now + std::chrono::seconds(s.will->delay_seconds), s.expires_at);
     }
   }
+  persistence_.WriteSession(session);
 }
 
 void Worker::EndSession(LiveSession& session) {
@@ -156,6 +159,7 @@ void Worker::EndSession(LiveSession& session) {
   broker_.subscriptions().Add(-static_cast<int64_t>(s.subscriptions.size()));
   s.subscriptions.clear();
   BroadcastChanges(std::move(changes), nullptr);
+  persistence_.ForgetSession(session);  // before redistributing: moved messages are new entries
   RedistributeShared(session, /*ending=*/true);
   broker_.sessions().Add(-1);
   const uint64_t id = s.id();
@@ -170,6 +174,7 @@ void Worker::PublishWill(LiveSession& session) {
   s.will.reset();
   s.will_due = base::MonoTime::max();
   stats_.wills_published.Add();
+  persistence_.WriteSession(session);  // the Will is gone from the record too
   Publish(session::MakeWillMessage(will.View(), s.id(), broker_.clock().Now()));
 }
 
@@ -200,18 +205,21 @@ void Worker::RedistributeShared(LiveSession& session, bool ending) {
   session::QueueLimits unlimited;
   for (Delivery& d : queued) {
     if (d.share && movable(d)) {
+      persistence_.RemoveQueued(session, d);
       moving.push_back(std::move(d));
     } else {
       s.Enqueue(std::move(d), unlimited, nullptr);  // they fitted before
     }
   }
-  s.EraseInflightIf([&](uint16_t, session::Inflight& entry) {
+  s.EraseInflightIf([&](uint16_t id, session::Inflight& entry) {
     if (!entry.delivery.share || !movable(entry.delivery)) return false;
     if (entry.delivery.qos == QoS::kAtLeastOnce &&
         entry.state == session::Inflight::State::kAwaitingAck) {
+      persistence_.RemoveInflight(session, id, entry);
       moving.push_back(std::move(entry.delivery));
       return true;
     }
+    if (ending) persistence_.RemoveInflight(session, id, entry);
     return ending;  // QoS 2: stays, or is lost with the session [MQTT-4.8.2-5]
   });
   for (Delivery& d : moving) Redistribute(std::move(d), s.id());
@@ -220,11 +228,17 @@ void Worker::RedistributeShared(LiveSession& session, bool ending) {
 // ---------------------------------------------------------------------------------------------
 // Routing
 
-size_t Worker::Publish(const session::MessagePtr& message) {
+size_t Worker::Publish(const session::MessagePtr& message, const std::shared_ptr<Ticket>& ticket) {
   if (message->retain) {
-    if (broker_.retained().Set(message) == RetainedStore::SetResult::kRefused) {
-      stats_.Drop(DropReason::kRetainedLimit);
+    switch (broker_.retained().Set(message)) {
+      case RetainedStore::SetResult::kStored: persistence_.WriteRetained(*message); break;
+      case RetainedStore::SetResult::kCleared: persistence_.DeleteRetained(message->topic); break;
+      case RetainedStore::SetResult::kRefused:
+        stats_.Drop(DropReason::kRetainedLimit);
+        persistence_.DeleteRetained(message->topic);  // a replaced topic was cleared
+        break;
     }
+    if (ticket && persistence_.enabled()) persistence_.BatchTicket()->Then(ticket);
   }
   matches_.clear();
   size_t delivered = 0;
@@ -248,9 +262,9 @@ size_t Worker::Publish(const session::MessagePtr& message) {
             std::make_shared<session::ShareRef>(session::ShareRef{group.share_name, group.filter});
         ++delivered;
         if (member->worker == index_) {
-          if (LiveSession* s = FindSession(member->session)) Deliver(*s, std::move(d));
+          if (LiveSession* s = FindSession(member->session)) Deliver(*s, std::move(d), ticket);
         } else {
-          QueueRemote(member->worker, member->session, std::move(d));
+          QueueRemote(member->worker, member->session, std::move(d), ticket);
         }
       });
   if (matches_.size() > 1) {
@@ -282,9 +296,9 @@ size_t Worker::Publish(const session::MessagePtr& message) {
       ++delivered;
       const Match& m = matches_[i];
       if (m.worker == index_) {
-        if (LiveSession* s = FindSession(m.session)) Deliver(*s, std::move(d));
+        if (LiveSession* s = FindSession(m.session)) Deliver(*s, std::move(d), ticket);
       } else {
-        QueueRemote(m.worker, m.session, std::move(d));
+        QueueRemote(m.worker, m.session, std::move(d), ticket);
       }
     }
     i = j;
@@ -293,24 +307,26 @@ size_t Worker::Publish(const session::MessagePtr& message) {
   return delivered;
 }
 
-void Worker::Deliver(LiveSession& session, Delivery delivery) {
+void Worker::Deliver(LiveSession& session, Delivery delivery,
+                     const std::shared_ptr<Ticket>& ticket) {
   if (session.handler != nullptr) {
-    session.handler->Deliver(std::move(delivery));
+    session.handler->Deliver(std::move(delivery), ticket);
     return;
   }
   if (delivery.share) {
     // An offline member does not hold on to its group's messages when another is online.
-    Redistribute(std::move(delivery), session.state.id());
+    Redistribute(std::move(delivery), session.state.id(), ticket);
     return;
   }
   if (delivery.qos == QoS::kAtMostOnce && !broker_.config().queues.queue_qos0) {
     stats_.Drop(DropReason::kOfflineQoS0);
     return;
   }
-  Enqueue(session, std::move(delivery));
+  Enqueue(session, std::move(delivery), ticket);
 }
 
-void Worker::Enqueue(LiveSession& session, Delivery delivery) {
+void Worker::Enqueue(LiveSession& session, Delivery delivery,
+                     const std::shared_ptr<Ticket>& ticket) {
   const config::QueueConfig& q = broker_.config().queues;
   session::QueueLimits limits{q.max_queued_messages, q.max_queued_bytes,
                               q.overflow_policy == config::QueueOverflowPolicy::kDropOldest};
@@ -320,17 +336,26 @@ void Worker::Enqueue(LiveSession& session, Delivery delivery) {
       (limits.max_bytes != 0 && s.queued_bytes() + delivery.size_bytes() > limits.max_bytes);
   if (full) {
     // Expired messages give up their room before the overflow policy drops a live one.
-    if (size_t expired = s.DropExpired(broker_.clock().Now()))
-      stats_.Drop(DropReason::kExpired, expired);
+    std::vector<Delivery> expired = s.DropExpired(broker_.clock().Now());
+    for (Delivery& d : expired) persistence_.RemoveQueued(session, d);
+    if (!expired.empty()) stats_.Drop(DropReason::kExpired, expired.size());
   }
-  switch (s.Enqueue(std::move(delivery), limits, nullptr)) {
+  persistence_.AddQueued(session, delivery);
+  const bool stored = delivery.store_sequence != 0;
+  std::vector<Delivery> dropped;
+  switch (s.Enqueue(std::move(delivery), limits, &dropped)) {
     case session::EnqueueResult::kQueued: break;
-    case session::EnqueueResult::kQueuedDroppedOldest: stats_.Drop(DropReason::kQueueOldest); break;
+    case session::EnqueueResult::kQueuedDroppedOldest:
+      stats_.Drop(DropReason::kQueueOldest, dropped.size());
+      break;
     case session::EnqueueResult::kDroppedNew: stats_.Drop(DropReason::kQueueFull); break;
   }
+  for (Delivery& d : dropped) persistence_.RemoveQueued(session, d);
+  if (stored && ticket) persistence_.BatchTicket()->Then(ticket);
 }
 
-void Worker::Redistribute(Delivery delivery, uint64_t except_session) {
+void Worker::Redistribute(Delivery delivery, uint64_t except_session,
+                          const std::shared_ptr<Ticket>& ticket) {
   const session::ShareRef& share = *delivery.share;
   bool done = false;
   trie_.Match(
@@ -347,7 +372,7 @@ void Worker::Redistribute(Delivery delivery, uint64_t except_session) {
           if (keeper != nullptr && keeper->handler == nullptr &&
               keeper->state.subscriptions.contains(std::string(protocol::kSharePrefix) +
                                                    share.share_name + "/" + share.filter)) {
-            Enqueue(*keeper, std::move(delivery));
+            Enqueue(*keeper, std::move(delivery), ticket);
             return;
           }
         }
@@ -362,13 +387,13 @@ void Worker::Redistribute(Delivery delivery, uint64_t except_session) {
         if (member->worker == index_) {
           if (LiveSession* s = FindSession(member->session)) {
             if (s->handler != nullptr) {
-              s->handler->Deliver(std::move(delivery));
+              s->handler->Deliver(std::move(delivery), ticket);
             } else {
-              Enqueue(*s, std::move(delivery));  // no member online: wait with this one
+              Enqueue(*s, std::move(delivery), ticket);  // no member online: wait with this one
             }
           }
         } else {
-          QueueRemote(member->worker, member->session, std::move(delivery));
+          QueueRemote(member->worker, member->session, std::move(delivery), ticket);
         }
       });
   if (!done) stats_.Drop(DropReason::kSharedNoMember);
@@ -422,8 +447,10 @@ const topic::Subscriber* Worker::PickMember(topic::SharedGroup& group, uint64_t 
   return nullptr;
 }
 
-void Worker::QueueRemote(uint32_t worker, uint64_t session, Delivery delivery) {
-  outbox_[worker].push_back(RemoteDelivery{session, std::move(delivery)});
+void Worker::QueueRemote(uint32_t worker, uint64_t session, Delivery delivery,
+                         const std::shared_ptr<Ticket>& ticket) {
+  if (ticket) ticket->Depend();  // until the other worker has delivered (and stored) it
+  outbox_[worker].push_back(RemoteDelivery{session, std::move(delivery), ticket});
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
     asio::post(*io_, [this] { FlushOutboxes(); });
@@ -446,12 +473,13 @@ void Worker::DeliverRemote(std::vector<RemoteDelivery> batch) {
   for (RemoteDelivery& r : batch) {
     LiveSession* s = FindSession(r.session);
     if (s != nullptr) {
-      Deliver(*s, std::move(r.delivery));
+      Deliver(*s, std::move(r.delivery), r.ticket);
     } else if (r.delivery.share) {
-      Redistribute(std::move(r.delivery), r.session);
+      Redistribute(std::move(r.delivery), r.session, r.ticket);
     } else {
       stats_.Drop(DropReason::kNoSession);
     }
+    if (r.ticket) r.ticket->Resolve(absl::OkStatus());
   }
 }
 
@@ -509,6 +537,43 @@ void Worker::BroadcastChanges(std::vector<SubscriptionChange> changes, std::func
 }
 
 // ---------------------------------------------------------------------------------------------
+// Durability
+
+void Worker::ScheduleSubmit() {
+  if (submit_scheduled_) return;
+  submit_scheduled_ = true;
+  // After everything already queued on this event loop: one batch per turn.
+  asio::post(*io_, [this] {
+    submit_scheduled_ = false;
+    persistence_.Submit();
+  });
+}
+
+void Worker::TicketDone() {
+  if (release_posted_.exchange(true, std::memory_order_acq_rel)) return;
+  asio::post(*io_, [this] {
+    release_posted_.store(false, std::memory_order_release);
+    ReleaseGated();
+  });
+}
+
+void Worker::ReleaseGated() {
+  std::vector<ClientHandler*> gated(gated_.begin(), gated_.end());
+  for (ClientHandler* h : gated) {
+    if (!gated_.contains(h)) continue;
+    if (!h->ReleaseGated()) gated_.erase(h);
+  }
+}
+
+void Worker::Checkpoint() {
+  for (auto& [id, session] : sessions_by_id_) persistence_.Checkpoint(*session);
+  if (index_ == 0) {
+    broker_.retained().ForEach(
+        [&](const session::MessagePtr& m) { persistence_.WriteRetained(*m); });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Housekeeping
 
 void Worker::Tick() {
@@ -530,7 +595,10 @@ void Worker::Tick() {
       PublishWill(*session);
     }
   }
-  if (index_ == 0) broker_.MaybePublishSys(now);
+  if (index_ == 0) {
+    broker_.MaybePublishSys(now);
+    broker_.MaybeRecoverStore();
+  }
 }
 
 }  // namespace simq::core

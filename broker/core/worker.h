@@ -26,7 +26,9 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/steady_timer.hpp"
 
+#include "broker/core/persistence.h"
 #include "broker/core/stats.h"
+#include "broker/core/ticket.h"
 #include "broker/session/session.h"
 #include "broker/topic/subscription_trie.h"
 
@@ -50,6 +52,10 @@ struct LiveSession {
   session::Session state;
   ClientHandler* handler = nullptr;
   std::shared_ptr<SessionPresence> presence = std::make_shared<SessionPresence>();
+  // Durable store bookkeeping (Persistence): whether the store holds this session, and when
+  // its last connection ended (Unix ms), which its stored expiry counts from.
+  bool stored = false;
+  int64_t disconnected_at_ms = 0;
 };
 
 // One change to the subscription trie, applied by every worker's replica.
@@ -83,7 +89,10 @@ class Worker {
 
   // --- Connections ---
   void AddHandler(ClientHandler* handler) { handlers_.insert(handler); }
-  void RemoveHandler(ClientHandler* handler) { handlers_.erase(handler); }
+  void RemoveHandler(ClientHandler* handler) {
+    handlers_.erase(handler);
+    gated_.erase(handler);
+  }
   size_t handler_count() const { return handlers_.size(); }
 
   // --- Sessions (home worker only) ---
@@ -101,17 +110,37 @@ class Worker {
 
   // --- Routing ---
   // Routes a message accepted from a client (or a Will, or $SYS): retained store, matching,
-  // delivery. Returns the number of sessions it was delivered or queued to.
-  size_t Publish(const session::MessagePtr& message);
+  // delivery. Returns the number of sessions it was delivered or queued to. `ticket`, if
+  // given, is made to wait for every store write holding the message (on any worker).
+  size_t Publish(const session::MessagePtr& message,
+                 const std::shared_ptr<Ticket>& ticket = nullptr);
   // Delivers to a session of this worker (connected: send or queue; offline: queue).
-  void Deliver(LiveSession& session, session::Delivery delivery);
+  void Deliver(LiveSession& session, session::Delivery delivery,
+               const std::shared_ptr<Ticket>& ticket = nullptr);
   // Queues for later within the session's limits; every drop is counted.
-  void Enqueue(LiveSession& session, session::Delivery delivery);
+  void Enqueue(LiveSession& session, session::Delivery delivery,
+               const std::shared_ptr<Ticket>& ticket = nullptr);
   // Sends `delivery` to another member of its shared subscription group. When no other member
   // is online, `except_session` keeps it (queued) if it is an offline member that stays.
-  void Redistribute(session::Delivery delivery, uint64_t except_session);
+  void Redistribute(session::Delivery delivery, uint64_t except_session,
+                    const std::shared_ptr<Ticket>& ticket = nullptr);
+
+  // --- Durability (docs/adr/0003-durability.md) ---
+  Persistence& persistence() { return persistence_; }
+  // Submits the store batch at the end of this event-loop turn.
+  void ScheduleSubmit();
+  // A ticket of this worker completed (any thread): release connections' gated output.
+  void TicketDone();
+  // `handler` holds output that waits for a ticket.
+  void AddGated(ClientHandler* handler) { gated_.insert(handler); }
+  // Writes every persistent session again (after the store recovered from a failure).
+  void Checkpoint();
 
   // --- Subscriptions ---
+  // Applies restored subscriptions to this worker's replica (before the workers start).
+  void RestoreSubscriptions(const std::vector<SubscriptionChange>& changes) {
+    ApplyChanges(changes);
+  }
   // Applies `changes` here and on every other worker, then runs `done` on this worker.
   void BroadcastChanges(std::vector<SubscriptionChange> changes, std::function<void()> done);
 
@@ -122,11 +151,14 @@ class Worker {
   struct RemoteDelivery {
     uint64_t session;
     session::Delivery delivery;
+    std::shared_ptr<Ticket> ticket;  // the publish's, resolved once delivered here
   };
 
   void ApplyChanges(const std::vector<SubscriptionChange>& changes);
   void Post(uint32_t worker, std::function<void()> fn);
-  void QueueRemote(uint32_t worker, uint64_t session, session::Delivery delivery);
+  void QueueRemote(uint32_t worker, uint64_t session, session::Delivery delivery,
+                   const std::shared_ptr<Ticket>& ticket);
+  void ReleaseGated();
   void FlushOutboxes();
   void DeliverRemote(std::vector<RemoteDelivery> batch);
   // Picks a member of `group` for a message; nullptr if it has none.
@@ -155,6 +187,10 @@ class Worker {
   absl::flat_hash_map<uint64_t, std::pair<std::shared_ptr<SessionPresence>, uint32_t>> presence_;
 
   absl::flat_hash_set<ClientHandler*> handlers_;
+  absl::flat_hash_set<ClientHandler*> gated_;  // handlers with output waiting for a ticket
+  Persistence persistence_{*this};
+  bool submit_scheduled_ = false;
+  std::atomic<bool> release_posted_{false};
   absl::flat_hash_map<std::string, std::unique_ptr<LiveSession>> sessions_;
   absl::flat_hash_map<uint64_t, LiveSession*> sessions_by_id_;
 

@@ -390,6 +390,13 @@ OwnedProperties::OwnedProperties(const Properties& properties) {
   Rebuild();
 }
 
+OwnedProperties OwnedProperties::FromWire(std::string_view block) {
+  OwnedProperties owned;
+  owned.wire_.assign(block);
+  owned.Rebuild();
+  return owned;
+}
+
 OwnedProperties::OwnedProperties(const OwnedProperties& other)
     : wire_(other.wire_), valid_(other.valid_) {
   Rebuild();

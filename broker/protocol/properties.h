@@ -183,6 +183,8 @@ class OwnedProperties {
  public:
   OwnedProperties() = default;
   explicit OwnedProperties(const Properties& properties);
+  // From a property block as wire() returned it (e.g. read back from the durable store).
+  static OwnedProperties FromWire(std::string_view block);
   OwnedProperties(const OwnedProperties& other);
   OwnedProperties& operator=(const OwnedProperties& other);
   // Moves keep views valid: a moved std::string keeps its heap buffer, and short (SSO) blocks

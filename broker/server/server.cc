@@ -7,25 +7,60 @@
 
 #include "broker/base/format.h"
 #include "broker/base/log.h"
+#include "broker/store/rocksdb_store.h"
 
 namespace simq::server {
 
-Server::Server(config::Config config, ServerOptions options) : config_(std::move(config)) {
-  const base::Clock& clock = options.clock ? *options.clock : base::RealClock::Get();
-  broker_ = std::make_unique<core::Broker>(config_, clock, std::move(options.broker));
-}
+Server::Server(config::Config config, ServerOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {}
 
 Server::~Server() {
   Stop();
 }
 
 absl::Status Server::Start() {
+  store::Store* store = options_.store;
+  if (store == nullptr && config_.store.backend == config::StoreBackend::kRocksDb) {
+    absl::StatusOr<std::unique_ptr<store::RocksStore>> rocks = store::RocksStore::Open(
+        {.path = config_.data_dir, .sync = config_.store.durability == config::Durability::kSync});
+    if (!rocks.ok()) return rocks.status();
+    own_store_ = *std::move(rocks);
+    store = own_store_.get();
+  }
+  core::BrokerOptions broker_options = options_.broker;
+  broker_options.store = store;
+  const base::Clock& clock = options_.clock ? *options_.clock : base::RealClock::Get();
+  // [auth]: the password file and anonymous access per listener, and the ACL file; tests may
+  // bring their own.
+  if (!broker_options.authenticator) {
+    absl::StatusOr<std::shared_ptr<auth::FileAuthenticator>> a =
+        auth::FileAuthenticator::Create(config_, clock);
+    if (!a.ok()) return a.status();
+    authenticator_ = *a;
+    broker_options.authenticator = authenticator_;
+  }
+  if (!broker_options.authorizer && !config_.auth.acl_file.empty()) {
+    absl::StatusOr<std::shared_ptr<auth::AclAuthorizer>> a =
+        auth::AclAuthorizer::Create(config_.auth);
+    if (!a.ok()) return a.status();
+    authorizer_ = *a;
+    broker_options.authorizer = authorizer_;
+  }
+  broker_ = std::make_unique<core::Broker>(config_, clock, std::move(broker_options));
+  if (store != nullptr) {
+    absl::StatusOr<store::LoadedState> state = store->Load();
+    if (!state.ok()) return state.status();
+    if (absl::Status s = broker_->Restore(*std::move(state)); !s.ok()) return s;
+    SIMQ_LOG_INFO("durable store: {} ({})", store->location(),
+                  config::DurabilityName(config_.store.durability));
+  }
   if (absl::Status s = broker_->backplane().Start(); !s.ok()) return s;
   broker_->Start();
   started_ = true;
   for (const config::ListenerConfig& lc : config_.listeners) {
     auto listener = std::make_unique<net::Listener>(*broker_, lc);
     if (absl::Status s = listener->Start(); !s.ok()) {
+      listener.reset();  // it refers to the broker that Stop() destroys
       Stop();
       return s;
     }
@@ -42,11 +77,22 @@ void Server::Stop() {
   broker_->Stop();
   broker_->backplane().Stop();
   listeners_.clear();
+  broker_.reset();  // before the store it writes to
+  own_store_.reset();
 }
 
-void Server::Reload() {
-  SIMQ_LOG_INFO("reloading");
-  // Listeners (certificates) and authentication files hook in here.
+absl::Status Server::Reload() {
+  SIMQ_LOG_INFO("reloading certificates, the password file and the ACL file");
+  absl::Status result;
+  auto note = [&result](absl::Status s, std::string_view keeping) {
+    if (s.ok()) return;
+    SIMQ_LOG_ERROR("reload: {} (keeping the previous {})", s.message(), keeping);
+    result.Update(s);
+  };
+  for (auto& l : listeners_) note(l->Reload(), "certificates");
+  if (authenticator_) note(authenticator_->Reload(), "users");
+  if (authorizer_) note(authorizer_->Reload(), "ACL");
+  return result;
 }
 
 std::vector<uint16_t> Server::ports() const {
@@ -109,6 +155,13 @@ absl::StatusOr<config::Config> LoadConfig(const CommandLine& cl) {
       absl::StatusOr<config::ListenerConfig> listener = config::ParseListenUrl(url);
       if (!listener.ok()) {
         return absl::InvalidArgumentError(fmt::format("--listen: {}", listener.status().message()));
+      }
+      // As in the file: anonymous unless there is a password file; names unique.
+      listener->allow_anonymous = config->auth.password_file.empty();
+      for (const config::ListenerConfig& other : config->listeners) {
+        if (other.name == listener->name) {
+          listener->name += fmt::format("#{}", config->listeners.size());
+        }
       }
       config->listeners.push_back(*listener);
     }

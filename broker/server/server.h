@@ -16,15 +16,20 @@
 
 #include "absl/status/statusor.h"
 
+#include "broker/auth/file_auth.h"
 #include "broker/base/clock.h"
 #include "broker/config/config.h"
 #include "broker/core/broker.h"
 #include "broker/net/listener.h"
+#include "broker/store/store_interface.h"
 
 namespace simq::server {
 
 struct ServerOptions {
   const base::Clock* clock = nullptr;  // RealClock when null
+  // Null: the store config().store names (RocksDB in data_dir, or none). Tests pass their own;
+  // it must outlive the server.
+  store::Store* store = nullptr;
   core::BrokerOptions broker;
 };
 
@@ -33,21 +38,28 @@ class Server {
   explicit Server(config::Config config, ServerOptions options = {});
   ~Server();
 
-  // Starts the workers, then binds every listener; on a listener error nothing stays open.
+  // Opens the durable store and restores what it holds, starts the workers, then binds every
+  // listener. On any error (e.g. a corrupt data directory, naming it) nothing stays open.
   absl::Status Start();
   void Stop();
 
   // SIGHUP: reloads what can change without a restart (TLS certificates, password and ACL
-  // files). Established connections are not dropped. Errors are logged; the old state stays.
-  void Reload();
+  // files). Established connections are not dropped. Errors are logged (and the first is
+  // returned); what failed to load keeps its previous state.
+  absl::Status Reload();
 
   // Bound ports, in the order of config().listeners.
   std::vector<uint16_t> ports() const;
+  // Valid once Start() succeeded.
   core::Broker& broker() { return *broker_; }
   const config::Config& config() const { return config_; }
 
  private:
   config::Config config_;
+  ServerOptions options_;
+  std::unique_ptr<store::Store> own_store_;
+  std::shared_ptr<auth::FileAuthenticator> authenticator_;  // null if options brought one
+  std::shared_ptr<auth::AclAuthorizer> authorizer_;         // null without acl_file
   std::unique_ptr<core::Broker> broker_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   bool started_ = false;

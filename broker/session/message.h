@@ -5,6 +5,7 @@
 //   // ... route m; sessions keep MessagePtr in their queues and in-flight windows.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,6 +31,12 @@ struct Message {
   // The session that published it (0 for the broker's own: $SYS, wills of gone sessions are
   // still attributed to their session). NoLocal compares against it [MQTT-3.8.3-3].
   uint64_t publisher_session = 0;
+
+  // Durable store bookkeeping (core::Persistence): the message's id in the store (0 until it
+  // is first stored) and how many stored deliveries reference it. Workers share the message,
+  // hence atomics.
+  mutable std::atomic<uint64_t> store_id{0};
+  mutable std::atomic<uint32_t> store_refs{0};
 
   bool expired(base::MonoTime now) const { return now >= expires_at; }
   // Seconds left of the Message Expiry Interval, rounded up; nullopt if it has none.

@@ -40,6 +40,12 @@ Inflight* Session::FindInflight(uint16_t packet_id) {
   return it == inflight_.end() ? nullptr : &it->second;
 }
 
+void Session::RestoreInflight(uint16_t packet_id, Inflight entry) {
+  next_sequence_ = std::max(next_sequence_, entry.sequence + 1);
+  inflight_[packet_id] = std::move(entry);
+  last_packet_id_ = packet_id;
+}
+
 std::optional<Inflight> Session::TakeInflight(uint16_t packet_id) {
   auto it = inflight_.find(packet_id);
   if (it == inflight_.end()) return std::nullopt;
@@ -59,7 +65,8 @@ std::vector<uint16_t> Session::InflightInOrder() const {
   return ids;
 }
 
-EnqueueResult Session::Enqueue(Delivery delivery, const QueueLimits& limits, Delivery* dropped) {
+EnqueueResult Session::Enqueue(Delivery delivery, const QueueLimits& limits,
+                               std::vector<Delivery>* dropped) {
   const size_t bytes = delivery.size_bytes();
   auto full = [&] {
     return (limits.max_messages != 0 && queue_.size() + 1 > limits.max_messages) ||
@@ -68,18 +75,18 @@ EnqueueResult Session::Enqueue(Delivery delivery, const QueueLimits& limits, Del
   EnqueueResult result = EnqueueResult::kQueued;
   if (full()) {
     if (!limits.drop_oldest || queue_.empty()) {
-      if (dropped != nullptr) *dropped = std::move(delivery);
+      if (dropped != nullptr) dropped->push_back(std::move(delivery));
       return EnqueueResult::kDroppedNew;
     }
     // Make room from the front; a single message larger than the byte limit is refused.
     while (full() && !queue_.empty()) {
       queued_bytes_ -= queue_.front().size_bytes();
-      if (dropped != nullptr) *dropped = std::move(queue_.front());
+      if (dropped != nullptr) dropped->push_back(std::move(queue_.front()));
       queue_.pop_front();
       result = EnqueueResult::kQueuedDroppedOldest;
     }
     if (full()) {
-      if (dropped != nullptr) *dropped = std::move(delivery);
+      if (dropped != nullptr) dropped->push_back(std::move(delivery));
       return EnqueueResult::kDroppedNew;
     }
   }
@@ -96,14 +103,19 @@ std::optional<Delivery> Session::PopQueued() {
   return d;
 }
 
-size_t Session::DropExpired(base::MonoTime now) {
-  size_t before = queue_.size();
-  std::erase_if(queue_, [&](const Delivery& d) {
-    if (!d.message->expired(now)) return false;
-    queued_bytes_ -= d.size_bytes();
-    return true;
-  });
-  return before - queue_.size();
+std::vector<Delivery> Session::DropExpired(base::MonoTime now) {
+  std::vector<Delivery> expired;
+  std::deque<Delivery> kept;
+  for (Delivery& d : queue_) {
+    if (d.message->expired(now)) {
+      queued_bytes_ -= d.size_bytes();
+      expired.push_back(std::move(d));
+    } else {
+      kept.push_back(std::move(d));
+    }
+  }
+  queue_.swap(kept);
+  return expired;
 }
 
 std::deque<Delivery> Session::TakeQueue() {

@@ -40,6 +40,7 @@ struct Delivery {
   bool retain = false;
   SubscriptionIdList subscription_ids;
   std::shared_ptr<const ShareRef> share;  // set for deliveries through a shared subscription
+  uint64_t store_sequence = 0;            // its key in the session's stored queue (0: not stored)
 
   size_t size_bytes() const { return message ? message->size_bytes() : 0; }
 };
@@ -71,6 +72,7 @@ struct Inflight {
   Delivery delivery;
   State state = State::kAwaitingAck;
   uint64_t sequence = 0;  // send order, for re-sending in order [MQTT-4.6.0-1]
+  bool stored = false;    // written to the durable store
 };
 
 struct QueueLimits {
@@ -114,12 +116,19 @@ class Session {
   uint16_t AllocatePacketId();
   // Records `delivery` as sent with `packet_id`.
   Inflight& AddInflight(uint16_t packet_id, Delivery delivery);
+  // Puts back an entry read from the store, keeping its state and send order.
+  void RestoreInflight(uint16_t packet_id, Inflight entry);
   Inflight* FindInflight(uint16_t packet_id);
   // Removes and returns the entry, if any.
   std::optional<Inflight> TakeInflight(uint16_t packet_id);
   size_t inflight_count() const { return inflight_.size(); }
   // Packet identifiers of in-flight messages in the order they were first sent.
   std::vector<uint16_t> InflightInOrder() const;
+  // Calls `f(packet_id, entry)` for each in-flight entry.
+  template <typename F>
+  void ForEachInflight(F&& f) {
+    for (auto& [id, entry] : inflight_) f(id, entry);
+  }
   // Calls `f` for each in-flight entry and removes those for which it returns true.
   template <typename F>
   void EraseInflightIf(F&& f) {
@@ -127,15 +136,26 @@ class Session {
   }
 
   // --- Queue: deliveries waiting for an in-flight slot, or for the client to come back ---
-  EnqueueResult Enqueue(Delivery delivery, const QueueLimits& limits, Delivery* dropped);
+  // Appends `delivery` within `limits`; every delivery dropped to stay within them (the new one,
+  // or the oldest ones) is appended to `dropped` if given.
+  EnqueueResult Enqueue(Delivery delivery, const QueueLimits& limits,
+                        std::vector<Delivery>* dropped);
+  // The next number for a stored queue entry (increasing for the session's life).
+  uint64_t NextQueueSequence() { return ++queue_sequence_; }
+  void set_queue_sequence(uint64_t sequence) { queue_sequence_ = sequence; }
   std::optional<Delivery> PopQueued();
   bool queue_empty() const { return queue_.empty(); }
   size_t queued_messages() const { return queue_.size(); }
   uint64_t queued_bytes() const { return queued_bytes_; }
+  // Calls `f(delivery)` for each queued delivery, oldest first.
+  template <typename F>
+  void ForEachQueued(F&& f) {
+    for (Delivery& d : queue_) f(d);
+  }
   // Removes every queued delivery, returning them in order.
   std::deque<Delivery> TakeQueue();
-  // Removes queued deliveries whose message expired by `now`; returns how many.
-  size_t DropExpired(base::MonoTime now);
+  // Removes queued deliveries whose message expired by `now` and returns them.
+  std::vector<Delivery> DropExpired(base::MonoTime now);
 
   // --- Inbound QoS 2: packet identifiers received (PUBREC sent), PUBREL not yet received ---
   absl::flat_hash_set<uint16_t> inbound_qos2;
@@ -148,6 +168,7 @@ class Session {
   uint64_t next_sequence_ = 0;
   std::deque<Delivery> queue_;
   uint64_t queued_bytes_ = 0;
+  uint64_t queue_sequence_ = 0;
 };
 
 }  // namespace simq::session

@@ -50,11 +50,12 @@ TEST(SessionTest, InflightOrderIsSendOrder) {
 TEST(SessionTest, QueueDropsNewWhenFull) {
   Session s(1, "c");
   QueueLimits limits{.max_messages = 2};
-  Delivery dropped;
+  std::vector<Delivery> dropped;
   EXPECT_EQ(s.Enqueue(MakeDelivery("1"), limits, &dropped), EnqueueResult::kQueued);
   EXPECT_EQ(s.Enqueue(MakeDelivery("2"), limits, &dropped), EnqueueResult::kQueued);
   EXPECT_EQ(s.Enqueue(MakeDelivery("3"), limits, &dropped), EnqueueResult::kDroppedNew);
-  EXPECT_EQ(dropped.message->payload, "3");
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].message->payload, "3");
   EXPECT_EQ(s.PopQueued()->message->payload, "1");
   EXPECT_EQ(s.PopQueued()->message->payload, "2");
   EXPECT_FALSE(s.PopQueued().has_value());
@@ -63,11 +64,12 @@ TEST(SessionTest, QueueDropsNewWhenFull) {
 TEST(SessionTest, QueueDropsOldestWhenConfigured) {
   Session s(1, "c");
   QueueLimits limits{.max_messages = 2, .drop_oldest = true};
-  Delivery dropped;
+  std::vector<Delivery> dropped;
   s.Enqueue(MakeDelivery("1"), limits, &dropped);
   s.Enqueue(MakeDelivery("2"), limits, &dropped);
   EXPECT_EQ(s.Enqueue(MakeDelivery("3"), limits, &dropped), EnqueueResult::kQueuedDroppedOldest);
-  EXPECT_EQ(dropped.message->payload, "1");
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].message->payload, "1");
   EXPECT_EQ(s.PopQueued()->message->payload, "2");
   EXPECT_EQ(s.PopQueued()->message->payload, "3");
 }
@@ -75,7 +77,7 @@ TEST(SessionTest, QueueDropsOldestWhenConfigured) {
 TEST(SessionTest, QueueByteLimitCountsMessageBytes) {
   Session s(1, "c");
   QueueLimits limits{.max_bytes = 10};  // topic "t" (1) + payload
-  Delivery dropped;
+  std::vector<Delivery> dropped;
   EXPECT_EQ(s.Enqueue(MakeDelivery("12345"), limits, &dropped), EnqueueResult::kQueued);
   EXPECT_EQ(s.queued_bytes(), 6u);
   EXPECT_EQ(s.Enqueue(MakeDelivery("1234"), limits, &dropped), EnqueueResult::kDroppedNew);
