@@ -25,6 +25,9 @@ struct ClientInfo {
   std::optional<std::string> username;
   std::string listener;        // listener name
   std::string remote_address;  // "ip:port" (after PROXY protocol, if any)
+  // The user name comes from a TLS client certificate the listener verified (listener option
+  // identity_as_username): the certificate authenticated the client, not a password.
+  bool certificate_authenticated = false;
   protocol::ProtocolVersion version = protocol::ProtocolVersion::kMqtt5;
 };
 
@@ -57,6 +60,9 @@ class Authenticator {
   // A new exchange for `method`, or nullptr if the method is not supported (→ 0x8C).
   virtual std::unique_ptr<AuthExchange> StartExchange(std::string_view method,
                                                       const ClientInfo& client) = 0;
+  // True if CheckPassword may take long (slow hashes, I/O): the broker then calls it on a
+  // blocking-work thread and resumes the CONNECT on its worker (docs/security.md).
+  virtual bool password_check_blocks() const { return false; }
 };
 
 class Authorizer {

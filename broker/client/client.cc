@@ -559,6 +559,7 @@ absl::Status Client::HandleFrame(const protocol::Frame& frame) {
       auto& a = std::get<protocol::AuthPacket>(packet);
       if (!pending_reauth_) return protocol::ProtocolViolation("unexpected AUTH");
       if (a.reason_code == ReasonCode::kSuccess) {
+        last_auth_properties_ = protocol::OwnedProperties(a.properties);
         pending_reauth_->Set(ReasonCode::kSuccess);
         pending_reauth_.reset();
         return absl::OkStatus();

@@ -168,6 +168,9 @@ class Client : public std::enable_shared_from_this<Client> {
   // Why the last connection ended (OK while connected or after a clean Disconnect()).
   const absl::Status& last_error() const { return last_error_; }
   const protocol::OwnedProperties& connack_properties() const { return connack_properties_; }
+  // The properties of the AUTH Success that completed the last re-authentication (its
+  // Authentication Data, e.g. a SCRAM server signature).
+  const protocol::OwnedProperties& last_auth_properties() const { return last_auth_properties_; }
   uint16_t server_receive_maximum() const { return server_receive_maximum_; }
   size_t inflight() const { return outgoing_.size(); }
   asio::any_io_executor executor() const { return executor_; }
@@ -219,6 +222,7 @@ class Client : public std::enable_shared_from_this<Client> {
   uint8_t server_maximum_qos_ = 2;
   bool server_retain_available_ = true;
   protocol::OwnedProperties connack_properties_;
+  protocol::OwnedProperties last_auth_properties_;
 
   // Session state (survives reconnects that find the session).
   std::map<uint16_t, Outgoing> outgoing_;

@@ -26,26 +26,27 @@ char* Scratch() {
   return scratch.get();
 }
 
+}  // namespace
+
 std::string FormatEndpoint(const tcp::endpoint& e) {
   const asio::ip::address a = e.address();
   return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), e.port())
                    : fmt::format("{}:{}", a.to_string(), e.port());
 }
 
-}  // namespace
-
-void TcpConnection::Start(core::Worker& worker, tcp::socket socket, std::string listener_name,
+void TcpConnection::Start(core::Worker& worker, tcp::socket socket, Peer peer,
                           std::string initial) {
-  auto connection =
-      std::make_shared<TcpConnection>(worker, std::move(socket), std::move(listener_name));
+  auto connection = std::make_shared<TcpConnection>(worker, std::move(socket), std::move(peer));
   connection->Begin(std::move(initial));
 }
 
-TcpConnection::TcpConnection(core::Worker& worker, tcp::socket socket, std::string listener_name)
-    : worker_(worker), socket_(std::move(socket)), listener_(std::move(listener_name)) {
+TcpConnection::TcpConnection(core::Worker& worker, tcp::socket socket, Peer peer)
+    : worker_(worker), socket_(std::move(socket)), peer_(std::move(peer)) {
   error_code ec;
-  tcp::endpoint peer = socket_.remote_endpoint(ec);
-  remote_ = ec ? "unknown" : FormatEndpoint(peer);
+  if (peer_.remote_address.empty()) {
+    tcp::endpoint endpoint = socket_.remote_endpoint(ec);
+    peer_.remote_address = ec ? "unknown" : FormatEndpoint(endpoint);
+  }
   socket_.set_option(tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
   handler_ = std::make_unique<core::ClientHandler>(worker_, *this);
@@ -57,16 +58,12 @@ TcpConnection::~TcpConnection() {
 }
 
 void TcpConnection::Begin(std::string initial) {
-  if (!initial.empty()) {
-    size_t consumed = 0;
-    if (!ProcessFrames(initial, &consumed)) return;
-    partial_ = initial.substr(consumed);
-  }
+  if (!initial.empty() && reader_.Feed(*handler_, initial) != FrameReader::kContinue) return;
   WaitReadable();
 }
 
 void TcpConnection::WaitReadable() {
-  if (!reading_) return;
+  if (!reading_ || reader_.paused()) return;
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) { self->OnReadable(ec); });
 }
@@ -74,7 +71,7 @@ void TcpConnection::WaitReadable() {
 void TcpConnection::OnReadable(const error_code& wait_error) {
   if (!reading_) return;
   if (wait_error) {
-    TransportClosed();
+    Finish();
     return;
   }
   char* scratch = Scratch();
@@ -84,53 +81,43 @@ void TcpConnection::OnReadable(const error_code& wait_error) {
     size_t n = socket_.read_some(asio::buffer(scratch, kScratchSize), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) {
-      TransportClosed();
+      Finish();
       return;
     }
     handler_->OnBytesRead(n);
-    std::string_view data;
-    if (partial_.empty()) {
-      data = std::string_view(scratch, n);
-    } else {
-      partial_.append(scratch, n);
-      data = partial_;
+    const FrameReader::Result result = reader_.Feed(*handler_, std::string_view(scratch, n));
+    if (result == FrameReader::kStopped) {
+      reading_ = false;
+      return;
     }
-    size_t consumed = 0;
-    if (!ProcessFrames(data, &consumed)) return;
-    if (partial_.empty()) {
-      partial_.assign(data.substr(consumed));
-    } else {
-      partial_.erase(0, consumed);
-    }
-    if (partial_.empty() && partial_.capacity() > kKeptCapacity) std::string().swap(partial_);
+    if (result == FrameReader::kPaused) return;  // ResumeReading waits for readability again
     if (n < kScratchSize) break;
   }
   WaitReadable();
 }
 
-bool TcpConnection::ProcessFrames(std::string_view data, size_t* consumed) {
-  size_t pos = 0;
-  while (reading_) {
-    std::string_view rest = data.substr(pos);
-    absl::StatusOr<std::optional<protocol::FixedHeader>> header =
-        protocol::ParseFixedHeader(rest, handler_->max_inbound_packet_size());
-    if (!header.ok()) {
-      handler_->OnFramingError(header.status());
-      reading_ = false;
-      return false;
+void TcpConnection::PauseReading() {
+  reader_.Pause();
+  paused_self_ = shared_from_this();
+}
+
+void TcpConnection::ReleasePausedSelf() {
+  // Later, not now: the handler calling Close may be the last thing using this connection.
+  if (paused_self_) asio::post(socket_.get_executor(), [self = std::move(paused_self_)] {});
+}
+
+void TcpConnection::ResumeReading() {
+  // Not from inside the handler's call: go on in the next turn.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->paused_self_.reset();
+    if (!self->reading_ || !self->reader_.paused()) return;
+    const FrameReader::Result result = self->reader_.Resume(*self->handler_);
+    if (result == FrameReader::kStopped) {
+      self->reading_ = false;
+    } else if (result == FrameReader::kContinue) {
+      self->WaitReadable();
     }
-    if (!header->has_value() || rest.size() < (*header)->total_size()) break;
-    current_ = rest;
-    bool keep = handler_->OnFrame(protocol::MakeFrame(**header, rest));
-    current_ = std::string_view();
-    pos += (*header)->total_size();
-    if (!keep) {
-      reading_ = false;
-      return false;
-    }
-  }
-  *consumed = pos;
-  return reading_;
+  });
 }
 
 void TcpConnection::Flush() {
@@ -160,7 +147,7 @@ void TcpConnection::OnWritten(const error_code& ec, size_t n) {
   write_in_flight_ = false;
   if (closed_) return;
   if (ec) {
-    TransportClosed();
+    Finish();
     return;
   }
   handler_->OnBytesWritten(n);
@@ -178,6 +165,7 @@ void TcpConnection::OnWritten(const error_code& ec, size_t n) {
 }
 
 void TcpConnection::Close() {
+  ReleasePausedSelf();
   if (closed_ || closing_) return;
   closing_ = true;
   reading_ = false;
@@ -191,6 +179,7 @@ void TcpConnection::Abort() {
 }
 
 void TcpConnection::Finish() {
+  ReleasePausedSelf();
   if (closed_) return;
   closed_ = true;
   reading_ = false;
@@ -201,14 +190,8 @@ void TcpConnection::Finish() {
   handler_->OnTransportClosed();
 }
 
-void TcpConnection::TransportClosed() {
-  if (closed_) return;
-  reading_ = false;
-  Finish();
-}
-
 bool TcpConnection::MigrateTo(uint32_t worker) {
-  std::string bytes(current_);
+  std::string bytes(reader_.current());
   reading_ = false;
   error_code ec;
   const tcp protocol = socket_.local_endpoint(ec).protocol();
@@ -218,7 +201,7 @@ bool TcpConnection::MigrateTo(uint32_t worker) {
   closed_ = true;  // the descriptor belongs to the new connection now
   core::Worker& target = worker_.broker().worker(worker);
   asio::post(target.io(), [&target, protocol, fd, bytes = std::move(bytes),
-                           listener = listener_]() mutable {
+                           peer = std::move(peer_)]() mutable {
     error_code ec;
     tcp::socket socket(target.io());
     socket.assign(protocol, fd, ec);
@@ -227,7 +210,7 @@ bool TcpConnection::MigrateTo(uint32_t worker) {
       ::close(fd);
       return;
     }
-    TcpConnection::Start(target, std::move(socket), std::move(listener), std::move(bytes));
+    TcpConnection::Start(target, std::move(socket), std::move(peer), std::move(bytes));
   });
   return true;
 }

@@ -2,7 +2,7 @@
 // handler queues, and moves to another worker when the handler asks (core::Link).
 //
 // Reading waits for readability and then reads into the worker's scratch buffer, so an idle
-// connection holds no read buffer; only the tail of an incomplete packet is kept (`partial_`).
+// connection holds no read buffer; only the tail of an incomplete packet is kept (FrameReader).
 // Writing gathers everything queued during one event-loop turn into one write (DESIGN §3).
 //
 // Owner and thread: its worker's io_context; kept alive by its pending operations
@@ -17,6 +17,8 @@
 #include "broker/core/client_handler.h"
 #include "broker/core/link.h"
 #include "broker/core/worker.h"
+#include "broker/net/frame_reader.h"
+#include "broker/net/peer.h"
 
 namespace simq::net {
 
@@ -26,10 +28,10 @@ class TcpConnection final : public core::Link, public std::enable_shared_from_th
  public:
   // Serves `socket` (bound to `worker`'s io_context) on `worker`'s thread. `initial` holds bytes
   // already read from it (after a migration: the CONNECT and what followed).
-  static void Start(core::Worker& worker, asio::ip::tcp::socket socket, std::string listener_name,
+  static void Start(core::Worker& worker, asio::ip::tcp::socket socket, Peer peer,
                     std::string initial = {});
 
-  TcpConnection(core::Worker& worker, asio::ip::tcp::socket socket, std::string listener_name);
+  TcpConnection(core::Worker& worker, asio::ip::tcp::socket socket, Peer peer);
   ~TcpConnection() override;
 
   // core::Link
@@ -39,35 +41,39 @@ class TcpConnection final : public core::Link, public std::enable_shared_from_th
   void Close() override;
   void Abort() override;
   bool MigrateTo(uint32_t worker) override;
-  const std::string& remote_address() const override { return remote_; }
-  const std::string& listener_name() const override { return listener_; }
+  void PauseReading() override;
+  void ResumeReading() override;
+  const std::string& remote_address() const override { return peer_.remote_address; }
+  const std::string& listener_name() const override { return peer_.listener; }
+  protocol::ReasonCode admission() const override { return peer_.admission; }
 
  private:
   void Begin(std::string initial);
   void WaitReadable();
   void OnReadable(const boost::system::error_code& ec);
-  // Hands every complete frame of `data` to the handler; false once it stopped reading.
-  bool ProcessFrames(std::string_view data, size_t* consumed);
   void StartWrite();
   void OnWritten(const boost::system::error_code& ec, size_t n);
   void Finish();
-  void TransportClosed();
+  void ReleasePausedSelf();
 
   core::Worker& worker_;
   asio::ip::tcp::socket socket_;
+  Peer peer_;
   std::unique_ptr<core::ClientHandler> handler_;
-  std::string listener_;
-  std::string remote_;
+  FrameReader reader_;
+  // While reading is paused no operation is pending to keep the connection alive: this does.
+  std::shared_ptr<TcpConnection> paused_self_;
 
-  std::string partial_;       // an incomplete packet carried over to the next read
-  std::string_view current_;  // the frame being handled and the bytes after it (migration)
-  std::string pending_;       // queued output
-  std::string writing_;       // output on the wire
+  std::string pending_;  // queued output
+  std::string writing_;  // output on the wire
   bool write_in_flight_ = false;
   bool flush_posted_ = false;
   bool reading_ = true;   // false once closing or migrated
   bool closing_ = false;  // close when the output is written
   bool closed_ = false;
 };
+
+// "1.2.3.4:5" or "[::1]:5".
+std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint);
 
 }  // namespace simq::net

@@ -44,9 +44,9 @@ SimqProcess::~SimqProcess() {
 }
 
 bool SimqProcess::Start() {
-  const std::string binary = RunfilesPathFromEnv("SIMQ_BROKER_BINARY");
-  const std::string config = RunfilesPathFromEnv("SIMQ_BROKER_CONFIG");
-  if (binary.empty() || config.empty()) {
+  binary_ = RunfilesPathFromEnv("SIMQ_BROKER_BINARY");
+  config_ = RunfilesPathFromEnv("SIMQ_BROKER_CONFIG");
+  if (binary_.empty() || config_.empty()) {
     error_ = "the broker binary or its configuration is missing from the runfiles";
     return false;
   }
@@ -56,25 +56,46 @@ bool SimqProcess::Start() {
   // A port picked free can be taken by someone else before the broker binds it: retry.
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = testing::PickFreePort();
-    const std::string name = fmt::format("simq-{}-{}", id, attempt);
-    const std::string data_dir = fmt::format("{}/{}-data", dir, name);
-    std::filesystem::create_directories(data_dir);
-    process_ = std::make_unique<testing::Process>(
-        std::vector<std::string>{binary, "--config", config, "--listen",
-                                 fmt::format("tcp://127.0.0.1:{}", port_), "--data-dir", data_dir,
-                                 "--log-level", "debug"},
-        fmt::format("{}/{}.log", dir, name));
-    if (!process_->ok()) {
-      error_ = process_->error();
-      return false;
-    }
-    if (testing::WaitForPort(port_, std::chrono::seconds(15)) && process_->running()) {
-      started_ = true;
-      return true;
-    }
+    name_ = fmt::format("simq-{}-{}", id, attempt);
+    data_dir_ = fmt::format("{}/{}-data", dir, name_);
+    std::filesystem::create_directories(data_dir_);
+    if (Launch(fmt::format("{}/{}.log", dir, name_))) return true;
+    if (!process_->ok()) return false;
     process_->Kill(SIGKILL);
   }
   error_ = "the simq broker did not start listening; its log:\n" + process_->Log();
+  return false;
+}
+
+bool SimqProcess::StartAgain() {
+  if (binary_.empty() || !process_ || process_->running()) {
+    error_ = "StartAgain() needs a successful Start() and a Stop() first";
+    return false;
+  }
+  started_ = false;
+  ++runs_;
+  if (Launch(fmt::format("{}/{}-run-{}.log", testing::TestTempDir(), name_, runs_))) return true;
+  if (process_->ok()) process_->Kill(SIGKILL);
+  error_ =
+      fmt::format("the simq broker did not listen again on port {} after a restart; its log:\n{}",
+                  port_, process_->Log());
+  return false;
+}
+
+bool SimqProcess::Launch(const std::string& log) {
+  process_ = std::make_unique<testing::Process>(
+      std::vector<std::string>{binary_, "--config", config_, "--listen",
+                               fmt::format("tcp://127.0.0.1:{}", port_), "--data-dir", data_dir_,
+                               "--log-level", "debug"},
+      log);
+  if (!process_->ok()) {
+    error_ = process_->error();
+    return false;
+  }
+  if (testing::WaitForPort(port_, std::chrono::seconds(15)) && process_->running()) {
+    started_ = true;
+    return true;
+  }
   return false;
 }
 

@@ -32,6 +32,10 @@ class SimqProcess {
   // Starts the broker with `--listen tcp://127.0.0.1:PORT` and waits until it accepts
   // connections. False (see error()) if the binary is missing or it did not come up.
   bool Start();
+  // After Stop(): starts the broker again on the same port with the same data directory, as an
+  // operator restarting it would, and waits until it accepts connections. False (see error())
+  // if it did not come back.
+  bool StartAgain();
   // SIGTERM, then SIGKILL after a grace period; the broker's exit status (0 for a clean
   // shutdown, 128 + signal if it died of one), nullopt if Start() did not succeed. Under
   // --config=asan a leak or memory error at shutdown shows up here as a non-zero status, with
@@ -42,12 +46,21 @@ class SimqProcess {
   // "127.0.0.1:PORT".
   std::string address() const;
   const std::string& error() const { return error_; }
-  // Everything the broker logged so far.
+  // Everything the broker logged so far (since the last Start() or StartAgain(): each run logs
+  // into its own file, and the earlier ones stay in the test's temp dir).
   std::string Log() const;
 
  private:
+  // Runs the binary on port_ with data_dir_, logging into `log`; true once it listens.
+  bool Launch(const std::string& log);
+
   uint16_t port_ = 0;
   bool started_ = false;
+  std::string binary_;
+  std::string config_;
+  std::string data_dir_;
+  std::string name_;  // simq-<instance>-<attempt>: names the data dir and the logs
+  int runs_ = 0;
   std::unique_ptr<testing::Process> process_;
   std::string error_;
 };
