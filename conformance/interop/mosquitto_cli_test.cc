@@ -1,31 +1,25 @@
 // Interop: Debian's mosquitto_pub / mosquitto_sub (Mosquitto 2.0, package mosquitto-clients)
 // against a freshly started simq broker, MQTT 3.1, 3.1.1 and 5.0.
 //
-// Every client runs with -d, so a test sees the packets it exchanged ("received PUBACK (Mid:
-// 1, RC:0)") as well as what it printed; subscribers print each message as one
-// "MSG r=<retain> q=<qos> <topic> <payload>" line (-F). Tests wait on what the clients print,
-// never on fixed sleeps, except where a test shows that something does NOT arrive.
+// The clients come from mosquitto_clients.h: every one runs with -d, so a test sees the packets
+// it exchanged ("received PUBACK (Mid: 1, RC:0)") as well as what it printed; subscribers print
+// each message as one "MSG r=<retain> q=<qos> <topic> <payload>" line. Tests wait on what the
+// clients print, never on fixed sleeps, except where a test shows that something does NOT
+// arrive.
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <signal.h>
-#include <unistd.h>
 
-#include "fmt/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-#include "broker/testing/process.h"
+#include "conformance/interop/mosquitto_clients.h"
 #include "conformance/interop/simq_process.h"
 
 namespace simq::interop {
@@ -37,71 +31,12 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-constexpr char kPub[] = "/usr/bin/mosquitto_pub";
-constexpr char kSub[] = "/usr/bin/mosquitto_sub";
-constexpr char kFormat[] = "MSG r=%r q=%q %t %p";
-constexpr auto kArrive = 10s;
-
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
-// The "MSG ..." lines of a client's output, in order.
-std::vector<std::string> MessageLines(const std::string& output) {
-  std::vector<std::string> lines;
-  std::istringstream in(output);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("MSG ", 0) == 0) lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string UniqueName(const std::string& what) {
-  static std::atomic<int> n{0};
-  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string test = info->name();
-  std::replace(test.begin(), test.end(), '/', '_');
-  return fmt::format("{}-{}-{}-{}", test, what, ::getpid(), n++);
-}
-
-// A mosquitto_sub (or any long-running client) printing into its own log.
-class Client {
- public:
-  Client(std::vector<std::string> argv, const std::string& name)
-      : process_(std::move(argv),
-                 fmt::format("{}/{}.log", testing::TestTempDir(), UniqueName(name))) {}
-
-  bool ok() const { return process_.ok(); }
-  std::string Output() const { return process_.Log(); }
-  std::vector<std::string> Messages() const { return MessageLines(Output()); }
-  testing::Process& process() { return process_; }
-
-  // Waits until the broker acknowledged the subscriptions.
-  bool WaitSubscribed() {
-    return WaitFor([&] { return Output().find("received SUBACK") != std::string::npos; }, kArrive);
-  }
-  // Waits until `n` messages have been printed.
-  bool WaitMessages(size_t n) {
-    return WaitFor([&] { return Messages().size() >= n; }, kArrive);
-  }
-
- private:
-  testing::Process process_;
-};
-
 class MosquittoCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* tool : {kPub, kSub}) {
-      ASSERT_EQ(::access(tool, X_OK), 0)
-          << tool << " is missing: Debian package 'mosquitto-clients'; tools/setup installs it";
-    }
+    ASSERT_TRUE(MosquittoClientsInstalled());
     ASSERT_TRUE(broker_.Start()) << broker_.error();
+    cli_.emplace(broker_.port());
   }
 
   void TearDown() override {
@@ -111,46 +46,21 @@ class MosquittoCliTest : public ::testing::Test {
     if (HasFailure()) std::cout << "simq broker log:\n" << broker_.Log() << std::endl;
   }
 
-  // stdbuf -oL: the clients' stdout is a file, which libc would buffer until exit; a test
-  // waits for each line ("received SUBACK") as it is printed. stdbuf execs the tool (same pid).
-  std::vector<std::string> Common(const char* tool, const std::string& version) {
-    std::vector<std::string> argv = {"stdbuf", "-oL", tool, "-d", "-V", version};
-    argv.insert(argv.end(), {"-h", "127.0.0.1", "-p", std::to_string(broker_.port())});
-    return argv;
+  std::string Pub(const std::string& version, const std::vector<std::string>& args) {
+    return cli_->Pub(version, args);
   }
-
-  // Runs mosquitto_pub to completion; its output. Fails the test unless it exits 0.
-  std::string Pub(const std::string& version, std::vector<std::string> args) {
-    std::vector<std::string> argv = Common(kPub, version);
-    argv.insert(argv.end(), args.begin(), args.end());
-    testing::Process p(argv, fmt::format("{}/{}.log", testing::TestTempDir(), UniqueName("pub")));
-    EXPECT_TRUE(p.ok()) << p.error();
-    std::optional<int> status = p.Wait(kArrive);
-    EXPECT_EQ(status, 0) << "mosquitto_pub " << fmt::format("{}", fmt::join(args, " ")) << ":\n"
-                         << p.Log();
-    return p.Log();
+  std::unique_ptr<CliClient> Sub(const std::string& version, const std::vector<std::string>& args,
+                                 const std::string& format = kMessageFormat) {
+    return cli_->Sub(version, args, format);
   }
-
-  // Starts mosquitto_sub printing kFormat (or `format`) lines; `args` add topics and options.
-  std::unique_ptr<Client> Sub(const std::string& version, std::vector<std::string> args,
-                              const std::string& format = kFormat) {
-    std::vector<std::string> argv = Common(kSub, version);
-    argv.insert(argv.end(), {"-F", format});
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto client = std::make_unique<Client>(argv, "sub");
-    EXPECT_TRUE(client->ok());
-    return client;
-  }
-
-  // A subscriber that is known to be subscribed.
-  std::unique_ptr<Client> Subscribed(const std::string& version, std::vector<std::string> args,
-                                     const std::string& format = kFormat) {
-    std::unique_ptr<Client> client = Sub(version, std::move(args), format);
-    EXPECT_TRUE(client->WaitSubscribed()) << client->Output();
-    return client;
+  std::unique_ptr<CliClient> Subscribed(const std::string& version,
+                                        const std::vector<std::string>& args,
+                                        const std::string& format = kMessageFormat) {
+    return cli_->Subscribed(version, args, format);
   }
 
   SimqProcess broker_;
+  std::optional<MosquittoClients> cli_;  // once broker_ has its port
 };
 
 // ---- For each protocol version ----------------------------------------------------------------

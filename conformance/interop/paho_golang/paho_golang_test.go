@@ -333,6 +333,9 @@ func TestSessionResume(t *testing.T) {
 		Properties: &paho.DisconnectProperties{SessionExpiryInterval: u32(0)}}); err != nil {
 		t.Fatal(err)
 	}
+	// The DISCONNECT and the next CONNECT travel on different connections; give the broker
+	// time to read the first before the second, as a real client reconnecting later would.
+	time.Sleep(200 * time.Millisecond)
 	_, ca = dial(t, &paho.Connect{ClientID: id, CleanStart: false, KeepAlive: 30})
 	if ca.SessionPresent {
 		t.Errorf("after DISCONNECT with Session Expiry 0: Session Present = true, want false")
