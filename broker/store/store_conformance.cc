@@ -78,7 +78,7 @@ MessageRecord Message(const std::string& topic, const std::string& payload) {
   m.set_payload(payload);
   m.set_qos(2);
   m.set_retain(false);
-  m.set_properties(std::string("\x26\x00\x01k\x00\x01v", 9));
+  m.set_properties(std::string("\x26\x00\x01k\x00\x01v", 7));
   m.set_expires_at_ms(1'800'000'000'000);
   return m;
 }
