@@ -7,7 +7,15 @@
 //                         third_party/node/fetch installs from <dir>/package-lock.json
 //                         (SIMQ_NODE_MODULES=<cache>/node/<dir>/node_modules)
 //   SIMQ_INTEROP_SCRIPT   the script's runfiles path (conformance/interop/<dir>/...)
-//   SIMQ_INTEROP_ARGS     its arguments, space-separated; {broker} becomes host:port
+//   SIMQ_INTEROP_ARGS     its arguments, space-separated, where
+//                           {broker}  becomes host:port of the broker's plain TCP listener;
+//                           {ws}      host:port of a WebSocket listener (type ws, path /mqtt),
+//                                     which the broker then gets;
+//                           {wss}     host:port of a WebSocket-over-TLS listener (type wss);
+//                           {ca}      the PEM file of the CA that signed the wss listener's
+//                                     certificate (for 127.0.0.1 and localhost).
+//                         The CA and the server certificate are made for this run with the
+//                         openssl command line (broker/testing/certs.h) in the test's temp dir.
 //
 // The script also gets SIMQ_BROKER=host:port. It checks that the installed client is the
 // pinned version and fails naming tools/setup otherwise; this test checks the interpreter and
@@ -21,6 +29,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <signal.h>
@@ -28,6 +37,7 @@
 
 #include "gtest/gtest.h"
 
+#include "broker/testing/certs.h"
 #include "broker/testing/process.h"
 #include "conformance/interop/simq_process.h"
 
@@ -87,12 +97,37 @@ TEST(ScriptInteropTest, ScriptPassesAgainstAFreshSimqBroker) {
     FAIL() << "SIMQ_INTEROP_RUNTIME is '" << runtime << "': the BUILD file sets python or node";
   }
 
+  const std::string args = Env("SIMQ_INTEROP_ARGS");
+  auto uses = [&args](const std::string& placeholder) {
+    return args.find(placeholder) != std::string::npos;
+  };
   SimqProcess broker;
+  std::string ca_file;
+  if (uses("{ws}")) broker.AddListener("ws");
+  if (uses("{wss}") || uses("{ca}")) {
+    const std::string certs = testing::TestTempDir() + "/certs";
+    fs::create_directories(certs);
+    const testing::TestCa ca = testing::MakeCa(certs, "interop-ca");
+    const testing::KeyPair server = testing::IssueServerCert(ca, certs, "simq");
+    ASSERT_FALSE(HasFailure()) << "could not make the test certificates";
+    ca_file = ca.cert;
+    broker.AddListener("wss",
+                       "cert_file = \"" + server.cert + "\"\nkey_file = \"" + server.key + "\"\n");
+  }
   ASSERT_TRUE(broker.Start()) << broker.error();
-  std::istringstream args(Env("SIMQ_INTEROP_ARGS"));
-  for (std::string arg; args >> arg;) {
-    if (const size_t at = arg.find("{broker}"); at != std::string::npos) {
-      arg.replace(at, 8, broker.address());
+  auto host_port = [](uint16_t port) { return "127.0.0.1:" + std::to_string(port); };
+  const std::pair<std::string, std::string> substitutions[] = {
+      {"{broker}", broker.address()},
+      {"{ws}", host_port(broker.listener_port("ws"))},
+      {"{wss}", host_port(broker.listener_port("wss"))},
+      {"{ca}", ca_file},
+  };
+  std::istringstream split(args);
+  for (std::string arg; split >> arg;) {
+    for (const auto& [placeholder, value] : substitutions) {
+      if (const size_t at = arg.find(placeholder); at != std::string::npos) {
+        arg.replace(at, placeholder.size(), value);
+      }
     }
     argv.push_back(arg);
   }

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <signal.h>
 #include <unistd.h>
@@ -56,6 +58,11 @@ bool SimqProcess::Start() {
   // A port picked free can be taken by someone else before the broker binds it: retry.
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = testing::PickFreePort();
+    for (Listener& listener : listeners_) {
+      do {
+        listener.port = testing::PickFreePort();
+      } while (listener.port == port_);
+    }
     name_ = fmt::format("simq-{}-{}", id, attempt);
     data_dir_ = fmt::format("{}/{}-data", dir, name_);
     std::filesystem::create_directories(data_dir_);
@@ -82,21 +89,54 @@ bool SimqProcess::StartAgain() {
   return false;
 }
 
+void SimqProcess::AddListener(std::string type, std::string options) {
+  listeners_.push_back(Listener{std::move(type), std::move(options)});
+}
+
+uint16_t SimqProcess::listener_port(const std::string& type) const {
+  for (const Listener& listener : listeners_) {
+    if (listener.type == type) return listener.port;
+  }
+  return 0;
+}
+
+std::string SimqProcess::WriteConfig() const {
+  std::string toml = fmt::format(
+      "# Written by conformance/interop/simq_process.cc for one test run.\n"
+      "[[listeners]]\ntype = \"tcp\"\nbind = \"127.0.0.1\"\nport = {}\n",
+      port_);
+  for (const Listener& listener : listeners_) {
+    toml += fmt::format("\n[[listeners]]\ntype = \"{}\"\nbind = \"127.0.0.1\"\nport = {}\n{}",
+                        listener.type, listener.port, listener.options);
+  }
+  const std::string path = fmt::format("{}/{}.toml", testing::TestTempDir(), name_);
+  testing::WriteFile(path, toml);
+  return path;
+}
+
 bool SimqProcess::Launch(const std::string& log) {
-  process_ = std::make_unique<testing::Process>(
-      std::vector<std::string>{binary_, "--config", config_, "--listen",
-                               fmt::format("tcp://127.0.0.1:{}", port_), "--data-dir", data_dir_,
-                               "--log-level", "debug"},
-      log);
+  std::vector<std::string> argv = {binary_};
+  if (listeners_.empty()) {
+    argv.insert(argv.end(),
+                {"--config", config_, "--listen", fmt::format("tcp://127.0.0.1:{}", port_)});
+  } else {
+    argv.insert(argv.end(), {"--config", WriteConfig()});
+  }
+  argv.insert(argv.end(), {"--data-dir", data_dir_, "--log-level", "debug"});
+  process_ = std::make_unique<testing::Process>(argv, log);
   if (!process_->ok()) {
     error_ = process_->error();
     return false;
   }
-  if (testing::WaitForPort(port_, std::chrono::seconds(15)) && process_->running()) {
-    started_ = true;
-    return true;
+  auto listening = [this](uint16_t port) {
+    return testing::WaitForPort(port, std::chrono::seconds(15)) && process_->running();
+  };
+  if (!listening(port_)) return false;
+  for (const Listener& listener : listeners_) {
+    if (!listening(listener.port)) return false;
   }
-  return false;
+  started_ = true;
+  return true;
 }
 
 std::optional<int> SimqProcess::Stop() {

@@ -2,11 +2,15 @@
 // mqtt4 and mqtt5) against a broker, over MQTT 3.1.1 (protocolVersion 4) and MQTT 5.
 //
 //   node mqttjs_test.js --mqtt 5 --url mqtt://127.0.0.1:1883 [--protocol 4|5] [--only NAME]
+//   node mqttjs_test.js --mqtt 5 --url ws://127.0.0.1:8080/mqtt
+//   node mqttjs_test.js --mqtt 5 --url wss://127.0.0.1:8443/mqtt --ca ca.pem
 //
 // Scenarios: connect, QoS 0/1/2 both ways, retained messages, the will on an abnormal
-// disconnect, a shared subscription and persistent-session resume; each once per protocol
-// version. --url takes any URL MQTT.js does (ws://host:port/mqtt once simq listens on
-// WebSocket). The packages come from `npm ci` into the simq cache (third_party/node/fetch, run
+// disconnect, a shared subscription, persistent-session resume and a 1 MB message both ways;
+// each once per protocol version. --url takes any URL MQTT.js does: mqtt://, ws:// (MQTT over
+// WebSocket), wss:// (over TLS; --ca names the PEM file of the CA to trust, and then the
+// certificate must verify). Over WebSocket it also checks that a wrong path is refused; over
+// wss that a client which does not trust the CA is. The packages come from `npm ci` into the simq cache (third_party/node/fetch, run
 // by tools/setup): --modules DIR, else $SIMQ_NODE_MODULES, else <cache>/node/mqttjs/node_modules;
 // a missing or different version than package.json pins fails the run at once, naming
 // tools/setup. Prints one PASS/FAIL line per scenario and exits non-zero on any failure.
@@ -24,11 +28,11 @@ const QUIET_MS = 500 // silence that shows something was not delivered
 const SCENARIO_MS = 30000 // the bound on one scenario
 
 function parseArgs (argv) {
-  const args = { mqtt: '5', url: 'mqtt://127.0.0.1:1883', protocol: null, only: null, modules: null }
+  const args = { mqtt: '5', url: 'mqtt://127.0.0.1:1883', protocol: null, only: null, modules: null, ca: null }
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '')
     if (!(key in args) || i + 1 >= argv.length) {
-      console.error(`usage: node mqttjs_test.js [--mqtt 4|5] [--url URL] [--protocol 4|5] [--only NAME] [--modules DIR]; bad argument ${argv[i]}`)
+      console.error(`usage: node mqttjs_test.js [--mqtt 4|5] [--url URL] [--protocol 4|5] [--only NAME] [--modules DIR] [--ca PEM]; bad argument ${argv[i]}`)
       process.exit(2)
     }
     args[key] = argv[i + 1]
@@ -121,11 +125,15 @@ class Peer {
       reconnectPeriod: 0, // a dropped connection stays dropped
       connectTimeout: ARRIVE_MS
     }
+    if (this.ctx.ca) {
+      options.ca = this.ctx.ca
+      options.rejectUnauthorized = true
+    }
     if (this.opts.will) options.will = this.opts.will
     if (this.ctx.protocol === 5 && sessionExpiry !== undefined) {
       options.properties = { sessionExpiryInterval: sessionExpiry }
     }
-    this.client = this.ctx.mqtt.connect(this.ctx.url, options)
+    this.client = this.ctx.mqtt.connect(this.opts.url || this.ctx.url, options)
     this.client.on('message', (topic, payload, packet) => {
       this.messages.push(describe(topic, payload, packet))
     })
@@ -371,6 +379,63 @@ scenarios.persistentSessionResume = async (ctx) => {
   await s5.expectNothing()
 }
 
+// MQTT packets larger than any WebSocket frame or TLS record: 1 MB at QoS 1 each way.
+scenarios.largeMessageBothWays = async (ctx) => {
+  const base = unique('large')
+  const a = new Peer(ctx); const b = new Peer(ctx)
+  await Promise.all([a.connect(), b.connect()])
+  await a.subscribe(`${base}/to-a`, 1)
+  await b.subscribe(`${base}/to-b`, 1)
+  const payload = (fill) => Buffer.alloc(1 << 20, fill)
+  let gotA = null; let gotB = null
+  a.client.on('message', (topic, p) => { gotA = p })
+  b.client.on('message', (topic, p) => { gotB = p })
+  await a.publish(`${base}/to-b`, payload('a'), 1)
+  await b.publish(`${base}/to-a`, payload('b'), 1)
+  await a.until(() => gotA !== null, 'the 1 MB message')
+  await b.until(() => gotB !== null, 'the 1 MB message')
+  assert.ok(gotA.equals(payload('b')), `a got ${gotA.length} bytes, not 1 MB of 'b'`)
+  assert.ok(gotB.equals(payload('a')), `b got ${gotB.length} bytes, not 1 MB of 'a'`)
+}
+
+// A connection attempt that must fail before CONNACK: the error MQTT.js reports.
+async function refused (ctx, url, extra = {}) {
+  const client = ctx.mqtt.connect(url, {
+    clientId: unique('refused'),
+    protocolVersion: ctx.protocol,
+    reconnectPeriod: 0,
+    connectTimeout: ARRIVE_MS,
+    ...extra
+  })
+  try {
+    return await withTimeout(new Promise((resolve, reject) => {
+      client.once('connect', () => reject(new Error(`${url}: connected, but should be refused`)))
+      client.once('error', resolve)
+      client.once('close', () => resolve(new Error('closed without an error')))
+    }), ARRIVE_MS, `${url} to be refused`)
+  } finally {
+    client.end(true)
+  }
+}
+
+// Over WebSocket, only the configured path (/mqtt by default) speaks MQTT.
+scenarios.wrongWebSocketPathRefused = async (ctx) => {
+  const url = new URL(ctx.url)
+  url.pathname = '/not-mqtt'
+  await refused(ctx, url.toString(), ctx.ca ? { ca: ctx.ca, rejectUnauthorized: true } : {})
+  // The right path still works.
+  await new Peer(ctx).connect()
+}
+scenarios.wrongWebSocketPathRefused.transports = ['ws:', 'wss:']
+
+// Over TLS, a client that does not trust the server's CA does not get to MQTT.
+scenarios.untrustedCertificateRefused = async (ctx) => {
+  const err = await refused(ctx, ctx.url, { rejectUnauthorized: true })
+  assert.match(`${err.code} ${err.message}`, /certificate|CERT_|UNABLE_TO_VERIFY/,
+    `not a certificate error: ${err.stack}`)
+}
+scenarios.untrustedCertificateRefused.transports = ['wss:', 'mqtts:']
+
 // ---- Runner --------------------------------------------------------------------------------------
 
 async function main () {
@@ -379,13 +444,15 @@ async function main () {
     path.join(cacheDir(), 'node', 'mqttjs', 'node_modules')
   const { mqtt, version } = loadMqtt(args.mqtt, modules)
   const protocols = args.protocol ? [Number(args.protocol)] : [4, 5]
+  const ca = args.ca ? fs.readFileSync(args.ca) : null
   console.log(`MQTT.js ${version} (Node ${process.version}) against ${args.url}`)
 
   let passed = 0; let failed = 0
   for (const protocol of protocols) {
     for (const [name, scenario] of Object.entries(scenarios)) {
       if (args.only && args.only !== name) continue
-      const ctx = { mqtt, url: args.url, protocol, peers: [], errors: [] }
+      if (scenario.transports && !scenario.transports.includes(new URL(args.url).protocol)) continue
+      const ctx = { mqtt, url: args.url, ca, protocol, peers: [], errors: [] }
       const label = `mqtt${args.mqtt}/protocolVersion ${protocol}/${name}`
       const start = Date.now()
       try {
