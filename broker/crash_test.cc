@@ -298,6 +298,8 @@ TEST(CrashTest, KillDashNineLosesNothingAcknowledged) {
       60s);
   EXPECT_GT(ledger.acked_q1.size(), 0u);
   EXPECT_GT(ledger.acked_q2.size(), 0u);
+  fmt::print("{} kills: {} QoS 1 and {} QoS 2 acknowledged messages, {} wills, all delivered\n",
+             cycles, ledger.acked_q1.size(), ledger.acked_q2.size(), ledger.wills_expected.size());
   broker.Kill();
 }
 
