@@ -369,10 +369,8 @@ TEST_P(MosquittoBridgeTest, SharedSubscriptionInSimqFedByTheBridge) {
 
 // simq restarts (SIGTERM, then the same port and data directory): the bridge reconnects and
 // messages flow both ways again, including the QoS 1 message published at Mosquitto while simq
-// was down, which Mosquitto kept for its bridge (cleansession false). simq keeps sessions in
-// memory only for now, so the bridge's session in simq is new after the restart and the bridge
-// subscribes again; durable resume (Session Present 1 after a simq restart, and the messages
-// simq queued for the bridge) is to be checked here once the store lands.
+// was down, which Mosquitto kept for its bridge (cleansession false). What simq keeps of the
+// bridge's session across its restart is BridgeSessionInSimqAcrossRestarts' subject.
 TEST_P(MosquittoBridgeTest, BridgeReconnectsAfterSimqRestarts) {
   StartBridge();
   const auto stopped_at = std::chrono::steady_clock::now();
@@ -401,13 +399,14 @@ TEST_P(MosquittoBridgeTest, BridgeReconnectsAfterSimqRestarts) {
   EXPECT_THAT(at_simq->Messages(), ElementsAre("MSG r=0 q=2 from-mosquitto/again after restart"));
 }
 
-// Mosquitto restarts (SIGTERM, which saves its persistence and DISCONNECTs the bridge) while
-// messages for it are published in simq. Over MQTT 3.1.1 the bridge's session in simq
-// (Clean Session 0) resumes: simq delivers the QoS 1 and 2 messages it queued, in order
-// [MQTT-3.1.2-4, MQTT-4.6.0-6], and they reach a persistent subscriber at Mosquitto. Mosquitto
-// 2.0.11's MQTT 5 bridge sends no Session Expiry Interval, so its session in simq ends with
-// the connection (MQTT 5 3.1.2.11.2) and those messages are rightly gone.
-TEST_P(MosquittoBridgeTest, BridgeSessionInSimqAcrossMosquittoRestart) {
+// Mosquitto stops (SIGTERM, which saves its persistence and DISCONNECTs the bridge), messages
+// for it are published in simq, then simq restarts too (SIGTERM, same data directory: its
+// durable store keeps sessions and queues) before Mosquitto comes back. Over MQTT 3.1.1 the
+// bridge's session in simq (Clean Session 0) resumes: simq delivers the QoS 1 and 2 messages it
+// queued, in order [MQTT-3.1.2-4, MQTT-4.6.0-6], and they reach a persistent subscriber at
+// Mosquitto. Mosquitto 2.0.11's MQTT 5 bridge sends no Session Expiry Interval, so its session
+// in simq ends with the connection (MQTT 5 3.1.2.11.2) and those messages are rightly gone.
+TEST_P(MosquittoBridgeTest, BridgeSessionInSimqAcrossRestarts) {
   StartBridge();
   const std::string end_id = UniqueName("end");
   // A persistent session at Mosquitto (-c; for MQTT 5 mosquitto_sub then asks for a session
@@ -418,6 +417,8 @@ TEST_P(MosquittoBridgeTest, BridgeSessionInSimqAcrossMosquittoRestart) {
   mosquitto_->Kill(SIGTERM);
   simq().Pub(v(), {"-q", "1", "-t", "from-simq/queued/1", "-m", "while mosquitto was down"});
   simq().Pub(v(), {"-q", "2", "-t", "from-simq/queued/2", "-m", "while mosquitto was down"});
+  EXPECT_EQ(simq_.Stop(), 0) << "simq did not shut down cleanly on SIGTERM";
+  ASSERT_TRUE(simq_.StartAgain()) << simq_.error();
   ASSERT_TRUE(mosquitto_->Restart()) << mosquitto_->error();
   WaitBridgeReady();
   simq().Pub(v(), {"-q", "2", "-t", "from-simq/marker", "-m", "after the restart"});
