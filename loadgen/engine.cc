@@ -31,6 +31,7 @@
 #include "loadgen/buffer.h"
 #include "loadgen/histogram.h"
 #include "loadgen/mqtt_wire.h"
+#include "loadgen/proc_stats.h"
 #include "loadgen/sequence.h"
 #include "loadgen/stamp.h"
 #include "loadgen/strcat.h"
@@ -324,10 +325,14 @@ void Thread::OnConnected(Conn* c) {
   }
   protocol::ConnectPacket connect;
   connect.version = run_->version;
-  connect.clean_start = true;
+  // Probes and $SYS monitors never need a persistent session.
+  connect.clean_start = !run_->o.persistent || c->role == Role::kProbe || c->role == Role::kMonitor;
   connect.keep_alive = static_cast<uint16_t>(run_->o.keepalive);
   connect.client_id = c->client_id;
   if (c->v5) {
+    if (!connect.clean_start && run_->o.session_expiry > 0) {
+      connect.properties.session_expiry_interval = static_cast<uint32_t>(run_->o.session_expiry);
+    }
     connect.properties.receive_maximum = 65535;
     if (run_->o.topic_alias) connect.properties.topic_alias_maximum = 1024;
   }
@@ -1070,6 +1075,46 @@ std::string PairTopic(const std::string& prefix, int i, int k) {
   }
 }
 
+// The broker under test (--broker-pid): its CPU time between two points and its resident
+// memory, sampled by the main thread. Owned by Run(); not thread-safe.
+class BrokerMeter {
+ public:
+  explicit BrokerMeter(int pid) : pid_(pid) {
+    if (pid_ == 0) return;
+    rss_start_kb_ = Rss();
+    rss_max_kb_ = rss_start_kb_;
+  }
+  bool enabled() const { return pid_ != 0; }
+  void Sample() {
+    if (pid_ == 0) return;
+    const uint64_t rss = Rss();
+    rss_max_kb_ = std::max(rss_max_kb_, rss);
+    rss_last_kb_ = rss;
+  }
+  void StartCpu() {
+    if (pid_ != 0) cpu_from_ = ProcessCpuSeconds(pid_).value_or(0);
+  }
+  void StopCpu() {
+    if (pid_ != 0) cpu_to_ = ProcessCpuSeconds(pid_).value_or(cpu_from_);
+  }
+  // Fills the summary's broker fields; `rss_end` the last sample.
+  void Fill(Summary* s) const {
+    if (pid_ == 0) return;
+    s->broker_measured = true;
+    s->broker_cpu_s = cpu_to_ - cpu_from_;
+    s->broker_rss_start_kb = rss_start_kb_;
+    s->broker_rss_max_kb = rss_max_kb_;
+    s->broker_rss_end_kb = rss_last_kb_;
+    s->broker_hwm_kb = ProcessStatusKb(pid_, "VmHWM").value_or(0);
+  }
+
+ private:
+  uint64_t Rss() const { return ProcessStatusKb(pid_, "VmRSS").value_or(0); }
+  int pid_;
+  double cpu_from_ = 0, cpu_to_ = 0;
+  uint64_t rss_start_kb_ = 0, rss_max_kb_ = 0, rss_last_kb_ = 0;
+};
+
 double CpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -1229,6 +1274,11 @@ absl::StatusOr<Summary> Run(const Options& options, std::ostream* progress) {
     for (auto& t : r.threads) t->Join();
   };
 
+  if (o.broker_pid != 0 && !ProcessCpuSeconds(o.broker_pid).has_value()) {
+    return absl::InvalidArgumentError(Cat("--broker-pid ", o.broker_pid, ": no such process"));
+  }
+  BrokerMeter broker(o.broker_pid);
+  broker.StartCpu();  // conn mode: CPU of connecting and holding
   const uint64_t t0 = NowNs();
   for (auto& t : r.threads) t->Start();
 
@@ -1276,7 +1326,14 @@ absl::StatusOr<Summary> Run(const Options& options, std::ostream* progress) {
                 << "/s); holding for " << o.duration << " s" << std::endl;
     }
     r.phase.store(static_cast<int>(Phase::kRunning));
-    SleepUntil(NowNs() + static_cast<uint64_t>(o.duration * 1e9));
+    const uint64_t hold_end = NowNs() + static_cast<uint64_t>(o.duration * 1e9);
+    do {
+      broker.Sample();
+      SleepUntil(std::min<uint64_t>(hold_end, NowNs() + 100'000'000ull));
+    } while (NowNs() < hold_end);
+    broker.Sample();  // the idle connections' memory: the last sample before they close
+    broker.StopCpu();
+    broker.Fill(&s);
     stop();
     for (auto& t : r.threads) s.connect_latency.Merge(t->connect_latency);
     s.errors = r.errors.load();
@@ -1308,6 +1365,8 @@ absl::StatusOr<Summary> Run(const Options& options, std::ostream* progress) {
   r.phase.store(static_cast<int>(Phase::kRunning));
   wake_all();
   double cpu_from = CpuSeconds();
+  broker.StartCpu();
+  uint64_t next_sample = start;
   uint64_t sent_from = 0, recv_from = 0;
   bool warm = o.warmup == 0;
   uint64_t last_t = start, last_sent = 0, last_recv = 0;
@@ -1319,9 +1378,14 @@ absl::StatusOr<Summary> Run(const Options& options, std::ostream* progress) {
       sent_from = total(&Thread::sent);
       recv_from = total(&Thread::received);
       cpu_from = CpuSeconds();
+      broker.StartCpu();
       warm = true;
     }
     if (now >= end) break;
+    if (broker.enabled() && now >= next_sample) {
+      broker.Sample();
+      next_sample = now + 100'000'000ull;
+    }
     if (now >= next_line) {
       collect_interval();
       const uint64_t sent_now = total(&Thread::sent), recv_now = total(&Thread::received);
@@ -1341,11 +1405,14 @@ absl::StatusOr<Summary> Run(const Options& options, std::ostream* progress) {
       last_recv = recv_now;
       next_line += 1'000'000'000ull;
     }
-    SleepUntil(std::min({end, next_line, warm ? end : warm_end}));
+    SleepUntil(
+        std::min({end, next_line, warm ? end : warm_end, broker.enabled() ? next_sample : end}));
   }
   const uint64_t measured_end = NowNs();
   const uint64_t sent_to = total(&Thread::sent), recv_to = total(&Thread::received);
   const double cpu_to = CpuSeconds();
+  broker.StopCpu();
+  broker.Sample();
   r.phase.store(static_cast<int>(Phase::kDraining));
   wake_all();
 
@@ -1387,6 +1454,7 @@ absl::StatusOr<Summary> Run(const Options& options, std::ostream* progress) {
   s.sent_measured = sent_to - sent_from;
   s.received_measured = recv_to - recv_from;
   s.loadgen_cpu_s = cpu_to - cpu_from;
+  broker.Fill(&s);
   std::vector<uint64_t> sent(static_cast<size_t>(r.npubs)), acked(static_cast<size_t>(r.npubs));
   for (int i = 0; i < r.npubs; ++i) {
     sent[static_cast<size_t>(i)] = r.pubs[static_cast<size_t>(i)].sent.load();

@@ -44,6 +44,9 @@ Options:
   --drain S               seconds to wait at the end for acks and deliveries (default 3)
   --threads N             event-loop threads (default 1)
   --keepalive S           MQTT keep alive (default 60)
+  --persistent            CONNECT with Clean Start 0 (3.1.1: Clean Session 0): persistent
+                          sessions, so a broker with a store persists their QoS 1/2 state
+  --session-expiry S      MQTT 5 Session Expiry Interval in seconds (default 0)
   --topic PREFIX          topic prefix (default lg/<run id>)
   --filter F              sub mode: topic filter (default <topic>/#)
   --group NAME            shared: share name (default lg)
@@ -54,8 +57,9 @@ Options:
   --probes N              connections sending PINGREQ every 10 ms: the broker's loop stalls
   --sys-stats             read $SYS/broker/publish/messages/{dropped,sent} before and after
   --broker-pid PID        a broker on this machine: its CPU time over the measured interval
-                          (/proc/PID/stat utime+stime) and its memory (VmRSS sampled every
-                          100 ms, VmHWM) go into the summary
+                          (/proc/PID/stat utime+stime), CPU per delivery, and its memory (VmRSS
+                          before, sampled every 100 ms, at the end; VmHWM) go into the summary;
+                          conn mode: RSS growth per connection
   --conns N               conn: number of connections (default 1000)
   --connect-concurrency N conn: CONNECTs outstanding at once (default 256)
   --client-prefix P       client identifier prefix (default lg)
@@ -207,6 +211,14 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       {"--drain", double_flag(&o.drain, 0, 3600)},
       {"--threads", int_flag(&o.threads, 1, 256)},
       {"--keepalive", int_flag(&o.keepalive, 0, 65535)},
+      {"--session-expiry",
+       [&](std::string_view flag, std::string_view v) -> absl::Status {
+         if (!absl::SimpleAtoi(Av(v), &o.session_expiry) || o.session_expiry < 0 ||
+             o.session_expiry > 0xFFFFFFFFll) {
+           return Bad(flag, "must be between 0 and 4294967295 (seconds)");
+         }
+         return absl::OkStatus();
+       }},
       {"--topic", string_flag(&o.topic)},
       {"--filter", string_flag(&o.filter)},
       {"--group", string_flag(&o.group)},
@@ -234,6 +246,7 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   };
   const std::map<std::string, bool*, std::less<>> switches = {
       {"--topic-alias", &o.topic_alias},
+      {"--persistent", &o.persistent},
       {"--sys-stats", &o.sys_stats},
       {"--check", &o.check},
       {"--quiet", &o.quiet},
@@ -308,6 +321,7 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
     return Bad("--slow-subs", "only for fanin and fanout");
   }
   if (o.topic_alias && o.mqtt != 5) return Bad("--topic-alias", "needs --mqtt 5");
+  if (o.session_expiry != 0 && o.mqtt != 5) return Bad("--session-expiry", "needs --mqtt 5");
   if (o.warmup >= o.duration && o.duration > 0 && o.scenario != Scenario::kConn) {
     return Bad("--warmup", "must be shorter than --duration");
   }

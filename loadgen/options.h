@@ -51,12 +51,14 @@ struct Options {
   double warmup = 0;         // seconds at the start excluded from rates and latency
   double drain = 3;          // seconds to wait for outstanding acks and deliveries at the end
   int threads = 1;
-  int keepalive = 60;        // seconds
-  std::string topic;         // topic prefix; default "lg/<run id>"
-  std::string filter;        // sub mode: the filter; default "<topic>/#"
-  std::string group = "lg";  // shared: the share name
-  int subscriptions = 0;     // pairs: total distinct wildcard filters (spread over subscribers)
-  int slow_subs = 0;         // extra subscribers that read slowly (fanin/fanout)
+  int keepalive = 60;          // seconds
+  bool persistent = false;     // CONNECT with Clean Start (Clean Session) 0
+  int64_t session_expiry = 0;  // MQTT 5 Session Expiry Interval, seconds
+  std::string topic;           // topic prefix; default "lg/<run id>"
+  std::string filter;          // sub mode: the filter; default "<topic>/#"
+  std::string group = "lg";    // shared: the share name
+  int subscriptions = 0;       // pairs: total distinct wildcard filters (spread over subscribers)
+  int slow_subs = 0;           // extra subscribers that read slowly (fanin/fanout)
   int64_t slow_rate = 1'000'000;  // bytes/s each slow subscriber reads
   int probes = 0;                 // PINGREQ probe connections measuring the broker's loop stalls
   bool sys_stats = false;  // read $SYS/broker/publish/messages/{dropped,sent} before and after

@@ -73,6 +73,18 @@ TEST(OptionsTest, RejectsNonsenseWithTheFlagsName) {
   EXPECT_NE(error({"fanin", "--warmup", "5", "--duration", "2"}).find("--warmup"),
             std::string::npos);
   EXPECT_NE(error({"fanin", "--check=1"}).find("takes no value"), std::string::npos);
+  EXPECT_NE(error({"pairs", "--session-expiry", "60"}).find("needs --mqtt 5"), std::string::npos);
+  EXPECT_NE(error({"pairs", "--mqtt", "5", "--session-expiry", "-1"}).find("--session-expiry"),
+            std::string::npos);
+}
+
+TEST(OptionsTest, PersistentSessions) {
+  absl::StatusOr<Options> o =
+      Parse({"pairs", "--qos", "1", "--mqtt", "5", "--persistent", "--session-expiry", "3600"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->persistent);
+  EXPECT_EQ(o->session_expiry, 3600);
+  EXPECT_FALSE(Parse({"pairs"})->persistent);
 }
 
 }  // namespace

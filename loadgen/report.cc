@@ -158,6 +158,24 @@ std::string ToJson(const Summary& s) {
   field(
       "loadgen_cpu_per_msg_us",
       Num(work ? std::round(s.loadgen_cpu_s * 1e6 / static_cast<double>(work) * 1000) / 1000 : 0));
+  if (s.broker_measured) {
+    const uint64_t deliveries = s.received_measured != 0 ? s.received_measured : s.sent_measured;
+    std::string b = Cat(
+        "{\"pid\": ", o.broker_pid, ", \"cpu_s\": ", Num(std::round(s.broker_cpu_s * 1000) / 1000),
+        ", \"cpu_per_delivery_us\": ",
+        Num(deliveries
+                ? std::round(s.broker_cpu_s * 1e6 / static_cast<double>(deliveries) * 1000) / 1000
+                : 0),
+        ", \"rss_start_kb\": ", s.broker_rss_start_kb, ", \"rss_max_kb\": ", s.broker_rss_max_kb,
+        ", \"rss_end_kb\": ", s.broker_rss_end_kb, ", \"hwm_kb\": ", s.broker_hwm_kb);
+    if (o.scenario == Scenario::kConn && s.connections != 0) {
+      const double grown =
+          static_cast<double>(s.broker_rss_end_kb) - static_cast<double>(s.broker_rss_start_kb);
+      b += Cat(", \"rss_per_connection_bytes\": ",
+               Num(std::round(grown * 1024 / static_cast<double>(s.connections))));
+    }
+    field("broker", b + "}");
+  }
   if (o.rate > 0) field("pacing_lag_max_us", Num(std::round(s.pacing_lag_max_ns / 1e3)));
   std::string samples;
   for (const std::string& e : s.error_samples)

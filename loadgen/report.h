@@ -17,6 +17,11 @@
 //   slow                  slow subscribers: {received, loss, disconnected}
 //   sys                   --sys-stats: per host, $SYS values at start and end
 //   loadgen_cpu_s, loadgen_cpu_per_msg_us   the load generator's own CPU time
+//   broker                --broker-pid: {pid, cpu_s, cpu_per_delivery_us, rss_start_kb,
+//                         rss_max_kb, rss_end_kb, hwm_kb}; conn mode adds
+//                         rss_per_connection_bytes = (rss_end − rss_start) ÷ connections.
+//                         cpu_per_delivery_us = cpu_s ÷ deliveries in the measured interval
+//                         (messages sent when there are no subscribers).
 //   pacing_lag_max_us     rate pacing: how late the latest message left
 //   verdict               "ok" or the list of failed checks; error_samples: first errors seen
 #pragma once
@@ -58,6 +63,12 @@ struct Summary {
   uint64_t slow_received = 0, slow_loss = 0, slow_disconnected = 0;
   std::map<std::string, SysValues> sys;  // by host
   double loadgen_cpu_s = 0;
+  // --broker-pid: CPU over the measured interval (conn: from the first connect to the end of
+  // the hold), resident memory before the run, its maximum and last sample, and VmHWM.
+  bool broker_measured = false;
+  double broker_cpu_s = 0;
+  uint64_t broker_rss_start_kb = 0, broker_rss_max_kb = 0, broker_rss_end_kb = 0;
+  uint64_t broker_hwm_kb = 0;
   uint64_t pacing_lag_max_ns = 0;
   int window_effective = 0;  // after the server's Receive Maximum
   std::vector<std::string> error_samples;

@@ -50,6 +50,33 @@ TEST(ReportTest, FailuresNameWhatWentWrong) {
   EXPECT_TRUE(q1.failures.empty());
 }
 
+TEST(ReportTest, BrokerCpuPerDeliveryAndMemoryPerConnection) {
+  Summary s;
+  s.options.scenario = Scenario::kFanIn;
+  s.options.broker_pid = 42;
+  s.measured_s = 2;
+  s.received_measured = 4'000'000;
+  s.broker_measured = true;
+  s.broker_cpu_s = 2;
+  s.broker_rss_start_kb = 1000;
+  s.broker_rss_max_kb = 3000;
+  s.broker_rss_end_kb = 2000;
+  std::string j = ToJson(s);
+  EXPECT_NE(j.find("\"broker\": {\"pid\": 42, \"cpu_s\": 2, \"cpu_per_delivery_us\": 0.5"),
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find("\"rss_max_kb\": 3000"), std::string::npos) << j;
+  EXPECT_EQ(j.find("rss_per_connection_bytes"), std::string::npos) << j;
+
+  s.options.scenario = Scenario::kConn;
+  s.connections = 1000;
+  j = ToJson(s);
+  EXPECT_NE(j.find("\"rss_per_connection_bytes\": 1024"), std::string::npos) << j;
+
+  s.broker_measured = false;
+  EXPECT_EQ(ToJson(s).find("\"broker\""), std::string::npos);
+}
+
 TEST(ReportTest, ProgressLine) {
   Histogram h;
   h.Record(120'000);

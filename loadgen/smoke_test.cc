@@ -78,10 +78,12 @@ interval_seconds = 1
 uint16_t LoadgenSmokeTest::port_ = 0;
 Process* LoadgenSmokeTest::broker_ = nullptr;
 
-// S1: idle connections.
+// S1: idle connections, with the broker's memory per connection read from /proc.
 TEST_F(LoadgenSmokeTest, S1IdleConnections) {
-  const std::string json = RunLoadgen("s1", {"conn", "--conns", "500", "--duration", "0.5"});
+  const std::string json = RunLoadgen("s1", {"conn", "--conns", "500", "--duration", "0.5",
+                                             "--broker-pid", std::to_string(broker_->pid())});
   EXPECT_NE(json.find("\"connections\": 500"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"rss_per_connection_bytes\""), std::string::npos) << json;
 }
 
 // S2: fan-in, QoS 0, closed loop.
@@ -103,6 +105,12 @@ TEST_F(LoadgenSmokeTest, S4PairsQos1Mqtt5) {
 // S5: pairs, QoS 2: no loss, no duplicates, nothing acknowledged and then dropped.
 TEST_F(LoadgenSmokeTest, S5PairsQos2) {
   RunLoadgen("s5", {"pairs", "--pubs", "50", "--qos", "2", "--window", "64", "--duration", "1"});
+}
+
+// Issue 4's row: persistent QoS 1 sessions, so the broker's durable store is on the path.
+TEST_F(LoadgenSmokeTest, PersistentQos1Pairs) {
+  RunLoadgen("persistent", {"pairs", "--pubs", "10", "--qos", "1", "--mqtt", "5", "--persistent",
+                            "--session-expiry", "300", "--window", "16", "--duration", "1"});
 }
 
 // S6: latency at a fixed rate.
