@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <signal.h>
@@ -133,6 +134,86 @@ TEST_P(MosquittoCliVersionTest, WillOnAbnormalExitOnly) {
 
   ASSERT_TRUE(watcher->WaitMessages(1)) << watcher->Output();
   EXPECT_THAT(watcher->Messages(), ElementsAre("MSG r=0 q=1 " + will + " rude"));
+}
+
+// Each message published to a $share group reaches exactly one of its two members, while a
+// plain subscriber to the same topic gets every one [MQTT 5 4.8.2; simq offers $share to 3.1
+// and 3.1.1 clients too].
+TEST_P(MosquittoCliVersionTest, SharedSubscriptionDeliversEachMessageOnce) {
+  const std::string v = GetParam();
+  const std::string topic = UniqueName("shared");
+  const std::string group = "$share/" + UniqueName("group") + "/" + topic;
+  auto first = Subscribed(v, {"-q", "1", "-t", group});
+  auto second = Subscribed(v, {"-q", "1", "-t", group});
+  auto plain = Subscribed(v, {"-q", "1", "-t", topic});
+
+  constexpr int kMessages = 10;
+  std::vector<std::string> expected;
+  for (int i = 0; i < kMessages; ++i) {
+    Pub(v, {"-q", "1", "-t", topic, "-m", std::to_string(i)});
+    expected.push_back("MSG r=0 q=1 " + topic + " " + std::to_string(i));
+  }
+  ASSERT_TRUE(plain->WaitMessages(kMessages)) << plain->Output();
+  EXPECT_EQ(plain->Messages(), expected);
+  auto group_messages = [&] {
+    std::vector<std::string> all = first->Messages();
+    for (std::string& line : second->Messages()) all.push_back(std::move(line));
+    return all;
+  };
+  ASSERT_TRUE(WaitFor([&] { return group_messages().size() >= kMessages; }, kArrive))
+      << first->Output() << second->Output();
+  // Nothing more comes: no message went to both members.
+  std::this_thread::sleep_for(500ms);
+  EXPECT_THAT(group_messages(), ::testing::UnorderedElementsAreArray(expected));
+}
+
+// A persistent session (-c: 3.1/3.1.1 Clean Session 0; 5.0 Clean Start 0 with a Session Expiry
+// Interval that does not end) resumes with its subscription: what was published at QoS 1 and 2
+// while the client was away arrives, in the order published [MQTT-4.6.0-6], after a normal
+// DISCONNECT and after the client was killed. A clean connect with the same client id ends it.
+TEST_P(MosquittoCliVersionTest, PersistentSessionResumes) {
+  const std::string v = GetParam();
+  // MQTT 3.1 allows at most 23 characters [MQTT 3.1 3.1]; each test has its own broker.
+  const std::string id = "persistent-" + v;
+  const std::string base = UniqueName("t");
+  const std::vector<std::string> session = {"-c", "-i", id, "-q", "2", "-t", base + "/#"};
+  // -E: connect, subscribe, DISCONNECT.
+  auto setup = Sub(v, {"-c", "-i", id, "-q", "2", "-t", base + "/#", "-E"});
+  ASSERT_EQ(setup->process().Wait(kArrive), 0) << setup->Output();
+
+  Pub(v, {"-q", "1", "-t", base + "/0", "-m", "queued 0"});
+  Pub(v, {"-q", "2", "-t", base + "/1", "-m", "queued 1"});
+  Pub(v, {"-q", "1", "-t", base + "/2", "-m", "queued 2"});
+  auto resumed = Sub(v, session);
+  ASSERT_TRUE(resumed->WaitMessages(3)) << resumed->Output();
+  // libmosquitto prints a QoS 2 message at its PUBREL, so the order on the wire is in the debug
+  // lines ("received PUBLISH (d0, q1, r0, m1, '<topic>', ...").
+  EXPECT_THAT(resumed->Messages(), UnorderedElementsAre("MSG r=0 q=1 " + base + "/0 queued 0",
+                                                        "MSG r=0 q=2 " + base + "/1 queued 1",
+                                                        "MSG r=0 q=1 " + base + "/2 queued 2"));
+  const std::string out = resumed->Output();
+  const size_t at0 = out.find("'" + base + "/0'");
+  const size_t at1 = out.find("'" + base + "/1'");
+  const size_t at2 = out.find("'" + base + "/2'");
+  EXPECT_TRUE(at0 < at1 && at1 < at2 && at2 != std::string::npos)
+      << "the queued PUBLISH packets are not in the order published:\n"
+      << out;
+
+  // Killed (no DISCONNECT): the session stays and queues again.
+  resumed->process().Kill(SIGKILL);
+  Pub(v, {"-q", "1", "-t", base + "/3", "-m", "after kill"});
+  auto again = Sub(v, session);
+  ASSERT_TRUE(again->WaitMessages(1)) << again->Output();
+  EXPECT_THAT(again->Messages(), ElementsAre("MSG r=0 q=1 " + base + "/3 after kill"));
+  again->process().Kill(SIGKILL);
+
+  // A clean connect (no -c) discards the session: nothing is queued for the id any more.
+  auto clean = Sub(v, {"-i", id, "-t", UniqueName("other"), "-E"});
+  ASSERT_EQ(clean->process().Wait(kArrive), 0) << clean->Output();
+  Pub(v, {"-q", "1", "-t", base + "/4", "-m", "nobody"});
+  auto fresh = Sub(v, {"-c", "-i", id, "-q", "2", "-t", base + "/#", "-C", "1", "-W", "1"});
+  EXPECT_EQ(fresh->process().Wait(kArrive), 27) << "a message came: " << fresh->Output();
+  EXPECT_THAT(fresh->Messages(), IsEmpty());
 }
 
 // ---- Across versions and MQTT 5 properties ----------------------------------------------------
