@@ -274,6 +274,33 @@ TEST(AclTest, AclFileIsReloaded) {
   });
 }
 
+// $SYS is readable only through a rule that names it: not by default (even acl_default =
+// allow), not by "read #"; and never writable, even with a rule.
+TEST(AclTest, SysIsReadableOnlyWhereARuleNamesIt) {
+  config::Config c = WithAcl("acl-sys.txt",
+                             "user alice\n"
+                             "read #\n"
+                             "user bob\n"
+                             "readwrite $SYS/#\n");
+  c.auth.acl_default = config::AclPolicy::kAllow;
+  BrokerFixture b(c);
+  RunCoroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto alice = Client::Create(ex);
+    auto bob = Client::Create(ex);
+    EXPECT_TRUE((co_await alice->Connect(As(b, "sys-alice", "alice", "wonderland"))).ok());
+    EXPECT_TRUE((co_await bob->Connect(As(b, "sys-bob", "bob", "builder"))).ok());
+    auto alice_sys = co_await alice->Subscribe(Sub("$SYS/broker/uptime"));
+    auto alice_all = co_await alice->Subscribe(Sub("#"));
+    auto bob_sys = co_await bob->Subscribe(Sub("$SYS/#"));
+    EXPECT_EQ(alice_sys->reason_codes.at(0), ReasonCode::kNotAuthorized);
+    EXPECT_EQ(alice_all->reason_codes.at(0), ReasonCode::kSuccess);
+    EXPECT_EQ(bob_sys->reason_codes.at(0), ReasonCode::kSuccess);
+    auto forged = co_await bob->Publish(Msg("$SYS/broker/uptime", "0", QoS::kAtLeastOnce));
+    EXPECT_TRUE(forged.ok());
+    if (forged.ok()) EXPECT_EQ(forged->reason_code, ReasonCode::kNotAuthorized);
+  });
+}
+
 TEST(LimitsTest, ConnectionsPerAddress) {
   config::Config c = testing::TestConfig();
   c.listeners[0].max_connections_per_address = 2;
@@ -311,6 +338,56 @@ TEST(LimitsTest, ConnectionRate) {
       }
     }
     EXPECT_GE(refused, 2);  // a burst of 3 per second, then 0x9F
+  });
+}
+
+// The tighter packet limit holds until authentication has succeeded: an AUTH packet in the
+// middle of a SCRAM exchange that is over max_packet_size_before_connect ends the connection,
+// and no session is created. Once connected, the larger limit applies.
+TEST(LimitsTest, SmallerPacketLimitUntilAuthenticated) {
+  config::Config c = WithUsers("users-limit.txt");
+  c.mqtt.max_packet_size_before_connect = 512;
+  c.mqtt.max_packet_size = 64 * 1024;
+  BrokerFixture b(c);
+  RunCoroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto raw = co_await RawConnect(ex, b.port());
+    if (!raw) co_return;
+    auth::ScramClient scram("alice", "wonderland");
+    const std::string first = scram.FirstMessage();
+    protocol::ConnectPacket connect = Connect("limit-scram");
+    connect.properties.authentication_method = auth::kScramSha256;
+    connect.properties.authentication_data = first;
+    raw->Send(connect);
+    auto challenge = co_await raw->Receive(5s);
+    EXPECT_TRUE(challenge.ok()) << challenge.status();
+    if (!challenge.ok()) co_return;
+    EXPECT_NE(challenge->get<protocol::AuthPacket>(), nullptr);
+    // Padding where a real client would put its proof: 1000 bytes, over the 512-byte limit.
+    const std::string padding(1000, 'p');
+    protocol::AuthPacket big;
+    big.reason_code = ReasonCode::kContinueAuthentication;
+    big.properties.authentication_method = auth::kScramSha256;
+    big.properties.authentication_data = padding;
+    raw->Send(big);
+    // Closed, at most after saying why; never a CONNACK accepting it.
+    auto answer = co_await raw->Receive(5s);
+    if (answer.ok()) {
+      const auto* connack = answer->get<protocol::ConnackPacket>();
+      const auto* disconnect = answer->get<protocol::DisconnectPacket>();
+      EXPECT_TRUE(connack != nullptr || disconnect != nullptr)
+          << protocol::PacketTypeName(answer->type());
+      if (connack) EXPECT_EQ(connack->reason_code, ReasonCode::kPacketTooLarge);
+      if (disconnect) EXPECT_EQ(disconnect->reason_code, ReasonCode::kPacketTooLarge);
+    }
+    EXPECT_TRUE(co_await raw->WaitClosed(5s));
+    EXPECT_EQ(b.broker().Snapshot().sessions, 0);
+
+    // Authenticated, the same client may send a packet far over 512 bytes.
+    auto client = Client::Create(ex);
+    EXPECT_TRUE((co_await client->Connect(As(b, "limit-ok", "alice", "wonderland"))).ok());
+    auto puback =
+        co_await client->Publish(Msg("limit/big", std::string(4000, 'x'), QoS::kAtLeastOnce));
+    EXPECT_TRUE(puback.ok()) << puback.status();
   });
 }
 
