@@ -238,8 +238,9 @@ bool ClientHandler::HandleConnect(const Frame& frame) {
     ReasonCode code = protocol::ReasonCodeOf(decoded.status());
     std::optional<uint8_t> level = protocol::PeekProtocolLevel(frame);
     if (code == ReasonCode::kUnsupportedProtocolVersion) {
-      // Answer in a format the client can read: MQTT 5 for newer levels, else 3.1.1's 0x01.
-      version_ = level && *level > 5 ? ProtocolVersion::kMqtt5 : ProtocolVersion::kMqtt311;
+      // Answer in a format the client can read: MQTT 5 for level 5 (a wrong protocol name) and
+      // newer levels [MQTT-3.1.2-1], else 3.1.1's 0x01.
+      version_ = level && *level >= 5 ? ProtocolVersion::kMqtt5 : ProtocolVersion::kMqtt311;
       return RefuseConnect(code);
     }
     if (level == 5) {
@@ -977,6 +978,10 @@ bool ClientHandler::Fail(ReasonCode code, std::string_view reason) {
     if (protocol::EncodedSize(d, version_) > client_maximum_packet_size_) {
       d.properties.reason_string.reset();
     }
+    // The connection ends here: what still waits behind the gate for the store (acks of
+    // PUBLISHes being made durable) is never sent, and the DISCONNECT must not wait behind it,
+    // or closing discards it with them [MQTT-3.3.4-7].
+    gated_.clear();
     Send(d);
   }
   CloseConnection(/*publish_will=*/true);
