@@ -34,6 +34,18 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// The TLS handshake alone, with openssl s_client pinned to one version (`-tls1_2`,
+// `-tls1_3`): its exit status, 0 when the handshake succeeded. (mosquitto_pub's --tls-version
+// sets a minimum, so it cannot offer TLS 1.2 only.)
+int Handshake(uint16_t port, const std::string& ca, const std::string& version) {
+  testing::Process p({"/usr/bin/openssl", "s_client", "-connect", fmt::format("127.0.0.1:{}", port),
+                      "-CAfile", ca, "-verify_return_error", version},
+                     fmt::format("{}/{}.log", testing::TestTempDir(), UniqueName("s_client")));
+  std::optional<int> status = p.Wait(kArrive);
+  EXPECT_TRUE(status.has_value()) << p.Log();
+  return status.value_or(-1);
+}
+
 class MosquittoTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -82,6 +94,9 @@ class MosquittoTlsTest : public ::testing::Test {
 // QoS 1 both ways.
 TEST_F(MosquittoTlsTest, PublishAndSubscribeWithCafile) {
   StartTls();
+  // Both TLS versions are offered by default.
+  EXPECT_EQ(Handshake(broker_.listener_port("tls"), ca_.cert, "-tls1_2"), 0);
+  EXPECT_EQ(Handshake(broker_.listener_port("tls"), ca_.cert, "-tls1_3"), 0);
   const std::string topic = UniqueName("tls");
   for (const std::string v : {"mqttv311", "mqttv5"}) {
     auto sub = tls_->Subscribed(v, {"--cafile", ca_.cert, "-q", "1", "-t", topic + "/#"});
@@ -102,6 +117,17 @@ TEST_F(MosquittoTlsTest, UntrustedServerCertificateIsRefused) {
   EXPECT_THAT(out, Not(HasSubstr("received CONNACK")));
   // The same client with the right CA gets through, so the refusal was the certificate's.
   EXPECT_THAT(tls_->Pub("mqttv5", {"--cafile", ca_.cert, "-t", "tls/x", "-m", "yes"}),
+              HasSubstr("received CONNACK"));
+}
+
+// tls_min_version = "1.3" refuses TLS 1.2 (the default accepts both: see
+// PublishAndSubscribeWithCafile).
+TEST_F(MosquittoTlsTest, MinimumTlsVersion) {
+  StartTls("tls_min_version = \"1.3\"\n");
+  const uint16_t port = broker_.listener_port("tls");
+  EXPECT_NE(Handshake(port, ca_.cert, "-tls1_2"), 0);
+  EXPECT_EQ(Handshake(port, ca_.cert, "-tls1_3"), 0);
+  EXPECT_THAT(tls_->Pub("mqttv5", {"--cafile", ca_.cert, "-t", "tls/v13", "-m", "1.3"}),
               HasSubstr("received CONNACK"));
 }
 
