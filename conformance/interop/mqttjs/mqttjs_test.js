@@ -367,11 +367,17 @@ scenarios.persistentSessionResume = async (ctx) => {
   assert.deepEqual(await s3.receive(1), [`${topic} qos=1 retain=0 after drop`])
   await s3.disconnect()
 
-  // A clean start discards it [MQTT-3.1.2-4/6].
-  const s4 = new Peer(ctx, { clientId })
+  // A clean start discards it [MQTT-3.1.2-4/6]. s4's session then ends with its connection,
+  // which s4 drops with a will: the will shows that the broker has closed that connection.
+  // (After a DISCONNECT, s5's CONNECT on another connection could reach the broker first and
+  // take the session over while it still exists.)
+  const gone = unique('gone')
+  await pub.subscribe(gone, 1)
+  const s4 = new Peer(ctx, { clientId, will: { topic: gone, payload: 'gone', qos: 1, retain: false } })
   assert.equal((await s4.connect({ clean: true, sessionExpiry: v5 ? 0 : undefined })).sessionPresent, false,
     'Session Present 1 with a clean start')
-  await s4.disconnect()
+  await s4.drop()
+  assert.deepEqual(await pub.receive(1), [`${gone} qos=1 retain=0 gone`])
   await pub.publish(topic, 'nobody', 1)
   const s5 = new Peer(ctx, { clientId })
   assert.equal((await s5.connect({ clean: false, sessionExpiry: expiry })).sessionPresent, false,

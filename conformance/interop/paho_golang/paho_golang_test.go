@@ -315,7 +315,10 @@ func TestSessionResume(t *testing.T) {
 		pub.publish(t, &paho.Publish{Topic: topic, QoS: 1, Payload: []byte(fmt.Sprintf("queued %d", i))})
 	}
 
-	s2, ca := dial(t, &paho.Connect{ClientID: id, CleanStart: false, KeepAlive: 30, Properties: props()})
+	// With a will, for the end of the test.
+	gone := topic + "/gone"
+	s2, ca := dial(t, &paho.Connect{ClientID: id, CleanStart: false, KeepAlive: 30, Properties: props(),
+		WillMessage: &paho.WillMessage{Topic: gone, QoS: 1, Payload: []byte("gone")}})
 	if !ca.SessionPresent {
 		t.Fatalf("resumed CONNACK: Session Present = false, want true [MQTT-3.2.2-3]")
 	}
@@ -328,14 +331,16 @@ func TestSessionResume(t *testing.T) {
 	pub.publish(t, &paho.Publish{Topic: topic, QoS: 1, Payload: []byte("live")})
 	expectLines(t, s2.receive(t, 1), topic+" qos=1 retain=false live")
 
-	// Ending with Session Expiry 0 on DISCONNECT, then Clean Start 1: no session.
-	if err := s2.Disconnect(&paho.Disconnect{ReasonCode: 0,
+	// Ending with Session Expiry 0 on DISCONNECT, then Clean Start 0: no session. The
+	// DISCONNECT and the next CONNECT travel on different connections, so the second could
+	// reach the broker first; reason 0x04 (Disconnect with Will Message) makes the broker
+	// publish s2's will when it reads the DISCONNECT, and the test waits for that.
+	pub.subscribe(t, []paho.SubscribeOptions{{Topic: gone, QoS: 1}}, []byte{1})
+	if err := s2.Disconnect(&paho.Disconnect{ReasonCode: 0x04,
 		Properties: &paho.DisconnectProperties{SessionExpiryInterval: u32(0)}}); err != nil {
 		t.Fatal(err)
 	}
-	// The DISCONNECT and the next CONNECT travel on different connections; give the broker
-	// time to read the first before the second, as a real client reconnecting later would.
-	time.Sleep(200 * time.Millisecond)
+	expectLines(t, pub.receive(t, 1), gone+" qos=1 retain=false gone")
 	_, ca = dial(t, &paho.Connect{ClientID: id, CleanStart: false, KeepAlive: 30})
 	if ca.SessionPresent {
 		t.Errorf("after DISCONNECT with Session Expiry 0: Session Present = true, want false")

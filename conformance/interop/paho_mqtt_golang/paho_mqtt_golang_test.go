@@ -166,11 +166,17 @@ func TestPersistentSession(t *testing.T) {
 	}
 	s3.Disconnect(100)
 
+	// s4's clean session ends with its connection, which s4 cuts with a will: the will shows
+	// the broker has closed it. (After a DISCONNECT, s5's CONNECT on another connection could
+	// reach the broker first and take over s4's session while it still exists.)
+	gone := topic + "/gone"
+	pub.subscribe(t, gone, 1)
 	opts, s4 := options(t, id, 4)
-	if s4.start(t, opts.SetCleanSession(true)) {
+	if s4.start(t, opts.SetCleanSession(true).SetWill(gone, "gone", 1, false)) {
 		t.Errorf("CONNACK Session Present = 1 with CleanSession=1 [MQTT-3.2.2-1]")
 	}
-	s4.Disconnect(100)
+	s4.drop()
+	expectLines(t, pub.inbox.receive(t, 1), gone+" qos=1 retain=false gone")
 	opts, s5 := options(t, id, 4)
 	opts.SetCleanSession(false)
 	if s5.start(t, opts) {

@@ -395,11 +395,18 @@ class Scenarios:
         self.assertEqual(s3.receive(1), [f"{topic} qos=1 retain=0 after drop"])
         s3.disconnect()
 
-        # A clean start discards it [MQTT-3.1.2-4/6].
-        s4 = Peer(self, self.PROTOCOL, client_id=client_id)
+        # A clean start discards it [MQTT-3.1.2-4/6]. s4's session then ends with its
+        # connection, which s4 drops with a will: the will shows that the broker has closed
+        # that connection. (After a DISCONNECT, s5's CONNECT on another connection could reach
+        # the broker first and take the session over while it still exists.)
+        gone = unique("gone")
+        pub.subscribe(gone, 1)
+        s4 = Peer(self, self.PROTOCOL, client_id=client_id,
+                  will=dict(topic=gone, payload="gone", qos=1))
         present, _, _ = s4.connect(clean=True, session_expiry=0 if self.v5 else None)
         self.assertFalse(present, "Session Present 1 with a clean start")
-        s4.disconnect()
+        s4.drop()
+        self.assertEqual(repr(pub.next()), f"{gone} qos=1 retain=0 gone")
         pub.publish(topic, "nobody", 1)
         s5 = Peer(self, self.PROTOCOL, client_id=client_id)
         present, _, _ = s5.connect(clean=False, session_expiry=expiry)
