@@ -1324,6 +1324,16 @@ asio::awaitable<void> DeliversInOrder(T& t, QoS qos, int count) {
     bytes += EncodePublish(s, t.version());
   }
   p->pub->SendRaw(bytes);
+  if (qos == kQoS2) {
+    // A server may hold a QoS 2 message back until its PUBREL (MQTT 5 §4.3.3, method B).
+    for (int i = 0; i < count; ++i) {
+      auto rec = co_await t.Expect<PubrecPacket>(*p->pub, "PUBREC");
+      if (!rec) co_return;
+      PubrelPacket rel;
+      rel.packet_id = rec->get<PubrecPacket>()->packet_id;
+      p->pub->Send(rel);
+    }
+  }
   for (int i = 0; i < count; ++i) {
     auto m = co_await t.ExpectPublishOn(*p->sub, p->topic);
     if (!m) co_return;
