@@ -47,16 +47,6 @@ uint64_t QoS0Dropped(BrokerFixture& broker) {
       .dropped[static_cast<size_t>(core::DropReason::kQoS0Backpressure)];
 }
 
-asio::awaitable<bool> WaitUntil(asio::any_io_executor ex, std::function<bool()> done,
-                                std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) co_return false;
-    co_await asio::steady_timer(ex, 1ms).async_wait(asio::use_awaitable);
-  }
-  co_return true;
-}
-
 // Removes the complete frames at the front of `buffer`; counts those of `type` in `*matching`
 // and returns true once a frame of type `stop` was seen (frames after it stay in `buffer`).
 bool ConsumeFrames(std::string* buffer, protocol::PacketType type, size_t* matching,
@@ -158,7 +148,7 @@ asio::awaitable<int> FloodUntilDrops(asio::any_io_executor ex, BrokerFixture& br
       EXPECT_TRUE((co_await pub.Publish(Msg("flood/t", payload))).ok());
     }
     const size_t want = static_cast<size_t>(sent);
-    EXPECT_TRUE(co_await WaitUntil(ex, [&reader_count, want] { return reader_count >= want; }))
+    EXPECT_TRUE(co_await WaitUntil([&reader_count, want] { return reader_count >= want; }))
         << "the reading subscriber got " << reader_count << " of " << want;
     if (reader_count < want) break;
     if (after_drops >= 0) {
@@ -216,7 +206,7 @@ TEST(BackpressureTest, ConsumerAboveTheMarkTooLongIsDisconnected) {
     for (int i = 0; i < kBatch; ++i, ++sent) {
       EXPECT_TRUE((co_await pub->Publish(Msg("flood/t", payload))).ok());
     }
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return fast_count >= static_cast<size_t>(sent); }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return fast_count >= static_cast<size_t>(sent); }));
     EXPECT_EQ(QoS0Dropped(broker), before + kBatch);
 
     // A spike is not enough: under the timeout it stays connected...
@@ -247,8 +237,7 @@ TEST(BackpressureTest, ConsumerAboveTheMarkTooLongIsDisconnected) {
     // The other subscriber is unaffected.
     EXPECT_TRUE(fast->connected());
     EXPECT_TRUE((co_await pub->Publish(Msg("flood/t", "after"))).ok());
-    EXPECT_TRUE(
-        co_await WaitUntil(ex, [&] { return fast_count == static_cast<size_t>(sent + 1); }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return fast_count == static_cast<size_t>(sent + 1); }));
     EXPECT_EQ(broker.broker().Snapshot().clients_connected, 2);
   });
 }

@@ -18,38 +18,6 @@ using core::DropReason;
 using testing::BrokerFixture;
 using testing::RunCoroutine;
 
-uint64_t Dropped(BrokerFixture& broker, DropReason reason) {
-  return broker.broker().Snapshot().dropped[static_cast<size_t>(reason)];
-}
-
-// Waits (polling) until `done` holds; false after `timeout`.
-asio::awaitable<bool> WaitUntil(std::function<bool()> done,
-                                std::chrono::milliseconds timeout = 5s) {
-  auto ex = co_await asio::this_coro::executor;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) co_return false;
-    co_await asio::steady_timer(ex, 2ms).async_wait(asio::use_awaitable);
-  }
-  co_return true;
-}
-
-asio::awaitable<bool> WaitConnected(BrokerFixture& broker, int64_t connected) {
-  co_return co_await WaitUntil(
-      [&broker, connected] { return broker.broker().Snapshot().clients_connected == connected; });
-}
-
-// A client identifier whose session lives on the same worker as `other`'s: what it publishes
-// is queued for `other`'s session before its PUBACK is sent, so the test can move the fake
-// clock knowing the message is already waiting.
-std::string SameHomeAs(BrokerFixture& broker, std::string_view other, const std::string& prefix) {
-  const uint32_t home = broker.broker().HomeWorker(other);
-  for (int i = 0;; ++i) {
-    std::string id = prefix + "-" + std::to_string(i);
-    if (broker.broker().HomeWorker(id) == home) return id;
-  }
-}
-
 protocol::Properties MessageExpiry(uint32_t seconds) {
   protocol::Properties p;
   p.message_expiry_interval = seconds;

@@ -14,10 +14,6 @@ namespace {
 using testing::BrokerFixture;
 using testing::RunCoroutine;
 
-uint64_t Dropped(BrokerFixture& broker, core::DropReason reason) {
-  return broker.broker().Snapshot().dropped[static_cast<size_t>(reason)];
-}
-
 protocol::OwnedProperties ClientLimits(uint32_t maximum_packet_size, uint16_t receive_maximum) {
   protocol::Properties p;
   p.maximum_packet_size = maximum_packet_size;

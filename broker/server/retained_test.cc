@@ -18,10 +18,6 @@ using core::DropReason;
 using testing::BrokerFixture;
 using testing::RunCoroutine;
 
-uint64_t Dropped(BrokerFixture& broker, DropReason reason) {
-  return broker.broker().Snapshot().dropped[static_cast<size_t>(reason)];
-}
-
 uint64_t RetainedCount(BrokerFixture& broker) {
   return broker.broker().Snapshot().retained;
 }

@@ -18,39 +18,6 @@ using core::DropReason;
 using testing::BrokerFixture;
 using testing::RunCoroutine;
 
-uint64_t Dropped(BrokerFixture& broker, DropReason reason) {
-  return broker.broker().Snapshot().dropped[static_cast<size_t>(reason)];
-}
-
-// Waits (polling) until `done` holds; false after `timeout`.
-asio::awaitable<bool> WaitUntil(std::function<bool()> done,
-                                std::chrono::milliseconds timeout = 5s) {
-  auto ex = co_await asio::this_coro::executor;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) co_return false;
-    co_await asio::steady_timer(ex, 2ms).async_wait(asio::use_awaitable);
-  }
-  co_return true;
-}
-
-// Waits until the broker has processed a disconnect: `connected` clients left.
-asio::awaitable<bool> WaitConnected(BrokerFixture& broker, int64_t connected) {
-  co_return co_await WaitUntil(
-      [&broker, connected] { return broker.broker().Snapshot().clients_connected == connected; });
-}
-
-// A client identifier whose session lives on the same worker as `other`'s. What it publishes is
-// then routed to `other`'s session before its PUBACK is sent (Worker::Publish delivers to
-// sessions of the same worker at once), so a test can go on without racing the delivery.
-std::string SameHomeAs(BrokerFixture& broker, std::string_view other, const std::string& prefix) {
-  const uint32_t home = broker.broker().HomeWorker(other);
-  for (int i = 0;; ++i) {
-    std::string id = prefix + "-" + std::to_string(i);
-    if (broker.broker().HomeWorker(id) == home) return id;
-  }
-}
-
 // Options for a session that survives its connection (Clean Start 0, expiry `expiry` in v5,
 // Clean Session 0 in 3.1.1), without keepalive so fake-clock jumps do not disconnect it.
 ConnectOptions Persistent(BrokerFixture& broker, std::string id, uint32_t expiry,

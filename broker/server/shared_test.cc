@@ -20,17 +20,6 @@ namespace {
 using testing::BrokerFixture;
 using testing::RunCoroutine;
 
-// Polls `done` until it holds or `timeout` passes.
-asio::awaitable<bool> WaitUntil(asio::any_io_executor ex, std::function<bool()> done,
-                                std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) co_return false;
-    co_await asio::steady_timer(ex, 2ms).async_wait(asio::use_awaitable);
-  }
-  co_return true;
-}
-
 // A member connected with the client library that records every payload it receives (and
 // acknowledges QoS 1/2 as the library does).
 struct Member {
@@ -148,9 +137,8 @@ TEST(SharedSubscriptionTest, RoundRobinBalancesMembersEvenly) {
     EXPECT_TRUE((co_await pub->Connect(broker.Options("rr-pub"))).ok());
     constexpr int kMessages = 31;
     co_await PublishN(*pub, "rr/x", kMessages);
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] {
-      return a.payloads.size() + b.payloads.size() + c.payloads.size() >= kMessages;
-    }));
+    EXPECT_TRUE(co_await WaitUntil(
+        [&] { return a.payloads.size() + b.payloads.size() + c.payloads.size() >= kMessages; }));
     EXPECT_EQ(Union(a, b, c), Expected(kMessages));
     EXPECT_LE(Spread(a, b, c), 1u)
         << a.payloads.size() << " " << b.payloads.size() << " " << c.payloads.size();
@@ -170,9 +158,8 @@ TEST(SharedSubscriptionTest, RandomStrategyReachesEveryMember) {
     EXPECT_TRUE((co_await pub->Connect(broker.Options("rnd-pub"))).ok());
     constexpr int kMessages = 60;
     co_await PublishN(*pub, "rnd", kMessages);
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] {
-      return a.payloads.size() + b.payloads.size() + c.payloads.size() >= kMessages;
-    }));
+    EXPECT_TRUE(co_await WaitUntil(
+        [&] { return a.payloads.size() + b.payloads.size() + c.payloads.size() >= kMessages; }));
     EXPECT_EQ(Union(a, b, c), Expected(kMessages));
     EXPECT_GT(a.payloads.size(), 0u);
     EXPECT_GT(b.payloads.size(), 0u);
@@ -262,7 +249,7 @@ TEST(SharedSubscriptionTest, EachGroupGetsEveryMessage) {
     EXPECT_TRUE((co_await pub->Connect(broker.Options("grp-pub"))).ok());
     constexpr int kMessages = 12;
     co_await PublishN(*pub, "grp/x", kMessages);
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] {
+    EXPECT_TRUE(co_await WaitUntil([&] {
       return g1a.payloads.size() + g1b.payloads.size() >= kMessages &&
              g2a.payloads.size() + g2b.payloads.size() >= kMessages;
     }));
@@ -311,12 +298,12 @@ TEST(SharedSubscriptionTest, AbortedMemberMessagesGoToAnotherMember) {
     co_await PublishN(*pub, "work", kMessages);
     // Round robin: half each; the stuck member holds 2 in flight and 3 queued.
     EXPECT_EQ(co_await ReceivePublishes(*stuck, 2), 2);
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return other.payloads.size() >= kMessages / 2; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return other.payloads.size() >= kMessages / 2; }));
     EXPECT_LT(other.payloads.size(), static_cast<size_t>(kMessages));
 
     stuck->Close();  // the network connection drops; no DISCONNECT
     // Its unacknowledged and queued messages go to the remaining member (§4.8.2).
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return other.payloads.size() >= kMessages; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return other.payloads.size() >= kMessages; }));
     EXPECT_EQ(Union(other), Expected(kMessages));
   });
 }
@@ -332,17 +319,17 @@ TEST(SharedSubscriptionTest, DisconnectedPersistentMemberMessagesGoToAnotherMemb
     constexpr int kMessages = 10;
     co_await PublishN(*pub, "work", kMessages);
     EXPECT_EQ(co_await ReceivePublishes(*stuck, 2), 2);
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return other.payloads.size() >= kMessages / 2; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return other.payloads.size() >= kMessages / 2; }));
     EXPECT_LT(other.payloads.size(), static_cast<size_t>(kMessages));
 
     // A normal DISCONNECT: the session stays (expiry 600 s) but its member is offline.
     stuck->Send(protocol::DisconnectPacket{});
     EXPECT_TRUE(co_await stuck->WaitClosed(5s));
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return other.payloads.size() >= kMessages; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return other.payloads.size() >= kMessages; }));
     EXPECT_EQ(Union(other), Expected(kMessages));
     // While it is offline, new messages all go to the online member.
     co_await PublishN(*pub, "work", 4, "later");
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return other.payloads.size() >= kMessages + 4; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return other.payloads.size() >= kMessages + 4; }));
     EXPECT_EQ(other.payloads.size(), static_cast<size_t>(kMessages + 4));
   });
 }
@@ -362,10 +349,10 @@ TEST(SharedSubscriptionTest, UnsubscribedMemberStopsReceiving) {
     constexpr int kMessages = 6;
     co_await PublishN(*pub, "unsub", kMessages);
     EXPECT_TRUE((co_await pub->Publish(Msg("unsub/sentinel", "end", QoS::kAtLeastOnce))).ok());
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return !a.payloads.empty(); }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return !a.payloads.empty(); }));
     // The first thing the former member sees is the sentinel published after the group's messages.
     EXPECT_EQ(a.payloads, std::vector<std::string>(1, "end"));
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return b.payloads.size() >= kMessages; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return b.payloads.size() >= kMessages; }));
     EXPECT_EQ(Union(b), Expected(kMessages));
   });
 }
@@ -395,7 +382,7 @@ TEST(SharedSubscriptionTest, SoleOfflineMemberKeepsTheGroupsMessages) {
     EXPECT_TRUE((co_await member->Subscribe(Sub("$share/g/solo", QoS::kAtLeastOnce))).ok());
     EXPECT_TRUE((co_await member->Disconnect()).ok());
     EXPECT_TRUE(
-        co_await WaitUntil(ex, [&] { return broker.broker().Snapshot().clients_connected == 0; }));
+        co_await WaitUntil([&] { return broker.broker().Snapshot().clients_connected == 0; }));
 
     auto pub = Client::Create(ex);
     EXPECT_TRUE((co_await pub->Connect(broker.Options("solo-pub"))).ok());
@@ -428,7 +415,7 @@ TEST(SharedSubscriptionTest, SoleMemberKeepsInflightAndQueuedMessagesAcrossRecon
     stuck->Send(protocol::DisconnectPacket{});
     EXPECT_TRUE(co_await stuck->WaitClosed(5s));
     EXPECT_TRUE(
-        co_await WaitUntil(ex, [&] { return broker.broker().Snapshot().clients_connected == 1; }));
+        co_await WaitUntil([&] { return broker.broker().Snapshot().clients_connected == 1; }));
 
     // Back with the same session: all four arrive (re-sent or queued) [MQTT-4.4.0-1].
     auto member = Client::Create(ex);
@@ -437,7 +424,7 @@ TEST(SharedSubscriptionTest, SoleMemberKeepsInflightAndQueuedMessagesAcrossRecon
         [&got](const protocol::PublishPacket& p) { got.emplace(p.payload); });
     auto connack = co_await member->Connect(Persistent(broker, "solo-stuck"));
     EXPECT_TRUE(connack.ok() && connack->session_present);
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return got.size() >= 4; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return got.size() >= 4; }));
     EXPECT_EQ(got, Expected(4));
   });
 }
@@ -461,7 +448,7 @@ TEST(SharedSubscriptionTest, OfflineMembersOnDifferentWorkersKeepTheMessages) {
     EXPECT_TRUE((co_await a.client->Disconnect()).ok());
     EXPECT_TRUE((co_await b.client->Disconnect()).ok());
     EXPECT_TRUE(
-        co_await WaitUntil(ex, [&] { return broker.broker().Snapshot().clients_connected == 0; }));
+        co_await WaitUntil([&] { return broker.broker().Snapshot().clients_connected == 0; }));
 
     auto pub = Client::Create(ex);
     EXPECT_TRUE((co_await pub->Connect(broker.Options("offline-pub"))).ok());
@@ -470,14 +457,14 @@ TEST(SharedSubscriptionTest, OfflineMembersOnDifferentWorkersKeepTheMessages) {
         broker.broker().Snapshot().dropped[static_cast<size_t>(core::DropReason::kQueueFull)];
     co_await PublishN(*pub, "off", kMessages);
     // Two wait in a session queue; the other four exceed it and are counted.
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] {
+    EXPECT_TRUE(co_await WaitUntil([&] {
       return broker.broker().Snapshot().dropped[static_cast<size_t>(
                  core::DropReason::kQueueFull)] == full_before + kMessages - 2;
     }));
     // Both come back: between them they get the two kept messages, once.
     EXPECT_TRUE((co_await a.client->Connect(Persistent(broker, id0))).ok());
     EXPECT_TRUE((co_await b.client->Connect(Persistent(broker, id1))).ok());
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return a.payloads.size() + b.payloads.size() >= 2; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return a.payloads.size() + b.payloads.size() >= 2; }));
     EXPECT_EQ(Union(a, b), Expected(2));
   });
 }
@@ -494,7 +481,7 @@ TEST(SharedSubscriptionTest, WorksForMqtt311Clients) {
     constexpr int kMessages = 10;
     co_await PublishN(*pub, "v311/t", kMessages);
     EXPECT_TRUE(
-        co_await WaitUntil(ex, [&] { return a.payloads.size() + b.payloads.size() >= kMessages; }));
+        co_await WaitUntil([&] { return a.payloads.size() + b.payloads.size() >= kMessages; }));
     EXPECT_EQ(Union(a, b), Expected(kMessages));
     EXPECT_EQ(a.payloads.size(), static_cast<size_t>(kMessages / 2));
     EXPECT_EQ(b.payloads.size(), static_cast<size_t>(kMessages / 2));

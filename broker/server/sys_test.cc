@@ -29,16 +29,6 @@ config::Config SysConfig() {
   return config;
 }
 
-asio::awaitable<bool> WaitUntil(asio::any_io_executor ex, std::function<bool()> done,
-                                std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) co_return false;
-    co_await asio::steady_timer(ex, 2ms).async_wait(asio::use_awaitable);
-  }
-  co_return true;
-}
-
 // Records what a $SYS subscriber sees.
 struct SysObserver {
   std::shared_ptr<Client> client;
@@ -68,7 +58,7 @@ asio::awaitable<bool> NextRound(asio::any_io_executor ex, BrokerFixture& broker,
   const size_t want = o.rounds + 1;
   broker.clock()->Advance(std::chrono::seconds(1));
   broker.Tick();
-  co_return co_await WaitUntil(ex, [&o, want] { return o.rounds >= want; });
+  co_return co_await WaitUntil([&o, want] { return o.rounds >= want; });
 }
 
 TEST(SysTest, SysTopicsArePublishedRetainedAndFollowTheBroker) {
@@ -81,7 +71,7 @@ TEST(SysTest, SysTopicsArePublishedRetainedAndFollowTheBroker) {
     EXPECT_TRUE((co_await o.client->Connect(broker.Options("sys-observer"))).ok());
     EXPECT_TRUE((co_await o.client->Subscribe(Sub("$SYS/broker/#"))).ok());
     // The first round arrives as retained messages.
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return o.latest.size() == kSysTopics; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return o.latest.size() == kSysTopics; }));
     EXPECT_EQ(o.latest.size(), kSysTopics);
     EXPECT_TRUE(o.latest["$SYS/broker/version"].starts_with("simq version "))
         << o.latest["$SYS/broker/version"];
@@ -125,7 +115,7 @@ TEST(SysTest, SysTopicsArePublishedRetainedAndFollowTheBroker) {
     // cleared (one more).
     EXPECT_TRUE((co_await b->Disconnect()).ok());
     EXPECT_TRUE(
-        co_await WaitUntil(ex, [&] { return broker.broker().Snapshot().clients_connected == 2; }));
+        co_await WaitUntil([&] { return broker.broker().Snapshot().clients_connected == 2; }));
     EXPECT_TRUE((co_await a->Publish(Msg("keep/1", "", QoS::kAtLeastOnce, true))).ok());
     EXPECT_TRUE(co_await NextRound(ex, broker, o));
     EXPECT_EQ(o.latest["$SYS/broker/uptime"], "3 seconds");
@@ -162,7 +152,7 @@ TEST(SysTest, LeadingWildcardsDoNotMatchSysTopics) {
     // topics would come before the explicit one's. In a new round every match would arrive
     // before the last topic (a shared subscription included).
     EXPECT_TRUE((co_await s.client->Subscribe(subs)).ok());
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return s.rounds == 1; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return s.rounds == 1; }));
     EXPECT_EQ(s.topics, std::vector<std::string>(1, kLastSysTopic));
     // A new round: again only the explicitly subscribed topic [MQTT-4.7.2-1].
     EXPECT_TRUE(co_await NextRound(ex, broker, s));
@@ -172,7 +162,7 @@ TEST(SysTest, LeadingWildcardsDoNotMatchSysTopics) {
     auto pub = Client::Create(ex);
     EXPECT_TRUE((co_await pub->Connect(broker.Options("sys-wild-pub"))).ok());
     EXPECT_TRUE((co_await pub->Publish(Msg("ordinary/broker/version", "x"))).ok());
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return s.topics.size() == 4; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return s.topics.size() == 4; }));
     if (s.topics.size() == 4) {
       EXPECT_EQ(s.topics[2], "ordinary/broker/version");
       EXPECT_EQ(s.topics[3], "ordinary/broker/version");
@@ -189,7 +179,7 @@ TEST(SysTest, ClientsCannotPublishToSys) {
     o.Attach();
     EXPECT_TRUE((co_await o.client->Connect(broker.Options("sys-watch"))).ok());
     EXPECT_TRUE((co_await o.client->Subscribe(Sub("$SYS/#"))).ok());
-    EXPECT_TRUE(co_await WaitUntil(ex, [&] { return o.rounds == 1; }));
+    EXPECT_TRUE(co_await WaitUntil([&] { return o.rounds == 1; }));
     const size_t seen = o.topics.size();
 
     auto v5 = Client::Create(ex);

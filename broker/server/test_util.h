@@ -2,12 +2,20 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/this_coro.hpp"
+#include "boost/asio/use_awaitable.hpp"
 
 #include "broker/client/client.h"
 #include "broker/client/raw_connection.h"
+#include "broker/core/broker.h"
+#include "broker/core/stats.h"
 #include "broker/protocol/packets.h"
 #include "broker/testing/broker_fixture.h"
 
@@ -95,6 +103,41 @@ inline asio::awaitable<std::optional<protocol::ConnackPacket>> Handshake(
   protocol::ConnackPacket copy = *connack;
   *keep = std::move(*p);
   co_return copy;
+}
+
+// Messages the broker dropped for `reason` so far.
+inline uint64_t Dropped(testing::BrokerFixture& broker, core::DropReason reason) {
+  return broker.broker().Snapshot().dropped[static_cast<size_t>(reason)];
+}
+
+// Waits (polling) until `done` holds; false after `timeout`.
+inline asio::awaitable<bool> WaitUntil(std::function<bool()> done,
+                                       std::chrono::milliseconds timeout = 5s) {
+  auto ex = co_await asio::this_coro::executor;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) co_return false;
+    co_await asio::steady_timer(ex, 2ms).async_wait(asio::use_awaitable);
+  }
+  co_return true;
+}
+
+// Waits until the broker has processed connects and disconnects: `connected` clients left.
+inline asio::awaitable<bool> WaitConnected(testing::BrokerFixture& broker, int64_t connected) {
+  co_return co_await WaitUntil(
+      [&broker, connected] { return broker.broker().Snapshot().clients_connected == connected; });
+}
+
+// A client identifier whose session lives on the same worker as `other`'s. Work on one worker
+// happens in order: what this client publishes is routed to `other`'s session before its PUBACK
+// is sent, and after anything that worker already did for `other` (a Will, a queued message).
+inline std::string SameHomeAs(testing::BrokerFixture& broker, std::string_view other,
+                              const std::string& prefix) {
+  const uint32_t home = broker.broker().HomeWorker(other);
+  for (int i = 0;; ++i) {
+    std::string id = prefix + "-" + std::to_string(i);
+    if (broker.broker().HomeWorker(id) == home) return id;
+  }
 }
 
 }  // namespace simq::server

@@ -16,37 +16,8 @@ namespace {
 using testing::BrokerFixture;
 using testing::RunCoroutine;
 
-// Waits (polling) until `done` holds; false after `timeout`.
-asio::awaitable<bool> WaitUntil(std::function<bool()> done,
-                                std::chrono::milliseconds timeout = 5s) {
-  auto ex = co_await asio::this_coro::executor;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) co_return false;
-    co_await asio::steady_timer(ex, 2ms).async_wait(asio::use_awaitable);
-  }
-  co_return true;
-}
-
-// Waits until the broker has processed a disconnect: `connected` clients left.
-asio::awaitable<bool> WaitConnected(BrokerFixture& broker, int64_t connected) {
-  co_return co_await WaitUntil(
-      [&broker, connected] { return broker.broker().Snapshot().clients_connected == connected; });
-}
-
 uint64_t WillsPublished(BrokerFixture& broker) {
   return broker.broker().Snapshot().wills_published;
-}
-
-// A client identifier whose session lives on the same worker as `other`'s. A Will is published
-// on its session's worker, so a message published later by this client reaches every
-// subscriber after that Will: the fence in ExpectFenceNext proves a Will was not published.
-std::string SameHomeAs(BrokerFixture& broker, std::string_view other, const std::string& prefix) {
-  const uint32_t home = broker.broker().HomeWorker(other);
-  for (int i = 0;; ++i) {
-    std::string id = prefix + "-" + std::to_string(i);
-    if (broker.broker().HomeWorker(id) == home) return id;
-  }
 }
 
 protocol::OwnedProperties WillProps(std::optional<uint32_t> delay) {
