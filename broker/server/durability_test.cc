@@ -292,10 +292,7 @@ TEST_P(DurabilityTest, RetainedMessagesSurviveARestart) {
 
 INSTANTIATE_TEST_SUITE_P(Versions, DurabilityTest,
                          ::testing::Values(ProtocolVersion::kMqtt5, ProtocolVersion::kMqtt311),
-                         [](const ::testing::TestParamInfo<ProtocolVersion>& info) {
-                           return info.param == ProtocolVersion::kMqtt5 ? std::string("Mqtt5")
-                                                                        : std::string("Mqtt311");
-                         });
+                         VersionName);
 
 TEST(DurabilityTest, ExpiryContinuesByTheWallClockAcrossRestarts) {
   BrokerFixture broker(testing::TestConfig(), /*fake_clock=*/true);

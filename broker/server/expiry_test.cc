@@ -152,10 +152,7 @@ TEST(ExpiryTest, ExpiredMessagesGiveUpTheirQueueRoom) {
 
 INSTANTIATE_TEST_SUITE_P(Versions, ExpiryVersionTest,
                          ::testing::Values(ProtocolVersion::kMqtt5, ProtocolVersion::kMqtt311),
-                         [](const ::testing::TestParamInfo<ProtocolVersion>& info) {
-                           return info.param == ProtocolVersion::kMqtt5 ? std::string("Mqtt5")
-                                                                        : std::string("Mqtt311");
-                         });
+                         VersionName);
 
 TEST(ExpiryTest, ExpiredWhileWaitingForAnInflightSlotIsNotDelivered) {
   BrokerFixture broker(testing::TestConfig(), /*fake_clock=*/true);

@@ -22,33 +22,11 @@ using protocol::PacketType;
 using testing::BrokerFixture;
 using testing::RunCoroutine;
 
-// ASSERT_* cannot return from a coroutine: fail the test and co_return instead.
-#define CO_ASSERT(cond)                            \
-  do {                                             \
-    if (!(cond)) {                                 \
-      ADD_FAILURE() << "assertion failed: " #cond; \
-      co_return;                                   \
-    }                                              \
-  } while (0)
-
 class QosTest : public ::testing::TestWithParam<ProtocolVersion> {};
-
-std::string VersionName(const ::testing::TestParamInfo<ProtocolVersion>& info) {
-  return info.param == ProtocolVersion::kMqtt5 ? "Mqtt5" : "Mqtt311";
-}
 
 INSTANTIATE_TEST_SUITE_P(Versions, QosTest,
                          ::testing::Values(ProtocolVersion::kMqtt5, ProtocolVersion::kMqtt311),
                          VersionName);
-
-// A client id (prefix-N) whose session lives on `worker`: tests choose where publisher and
-// subscriber run (the fixture has two workers).
-std::string IdOnWorker(BrokerFixture& broker, const std::string& prefix, uint32_t worker) {
-  for (int i = 0;; ++i) {
-    std::string id = prefix + "-" + std::to_string(i);
-    if (broker.broker().HomeWorker(id) == worker) return id;
-  }
-}
 
 // Packets built outside coroutine bodies (GCC 12 and braced initializers, see test_util.h).
 protocol::PublishPacket Pub(std::string_view topic, std::string_view payload, QoS qos,

@@ -437,10 +437,7 @@ TEST_P(OfflineQueueTest, QoS0QueuedWhenConfigured) {
 
 INSTANTIATE_TEST_SUITE_P(Versions, OfflineQueueTest,
                          ::testing::Values(ProtocolVersion::kMqtt5, ProtocolVersion::kMqtt311),
-                         [](const ::testing::TestParamInfo<ProtocolVersion>& info) {
-                           return info.param == ProtocolVersion::kMqtt5 ? std::string("Mqtt5")
-                                                                        : std::string("Mqtt311");
-                         });
+                         VersionName);
 
 // Publishes "1".."5" (QoS 1) to a persistent session's offline queue limited by `config`, then
 // reconnects and returns what arrives, checked with a fence.

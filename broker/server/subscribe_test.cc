@@ -25,32 +25,11 @@ using protocol::SubscriptionOptions;
 using testing::BrokerFixture;
 using testing::RunCoroutine;
 
-// ASSERT_* cannot return from a coroutine: fail the test and co_return instead.
-#define CO_ASSERT(cond)                            \
-  do {                                             \
-    if (!(cond)) {                                 \
-      ADD_FAILURE() << "assertion failed: " #cond; \
-      co_return;                                   \
-    }                                              \
-  } while (0)
-
 class SubscribeTest : public ::testing::TestWithParam<ProtocolVersion> {};
-
-std::string VersionName(const ::testing::TestParamInfo<ProtocolVersion>& info) {
-  return info.param == ProtocolVersion::kMqtt5 ? "Mqtt5" : "Mqtt311";
-}
 
 INSTANTIATE_TEST_SUITE_P(Versions, SubscribeTest,
                          ::testing::Values(ProtocolVersion::kMqtt5, ProtocolVersion::kMqtt311),
                          VersionName);
-
-// A client id (prefix-N) whose session lives on `worker`.
-std::string IdOnWorker(BrokerFixture& broker, const std::string& prefix, uint32_t worker) {
-  for (int i = 0;; ++i) {
-    std::string id = prefix + "-" + std::to_string(i);
-    if (broker.broker().HomeWorker(id) == worker) return id;
-  }
-}
 
 // Lists and options built outside coroutine bodies (GCC 12, see test_util.h).
 client::Subscription One(std::string filter, QoS qos) {

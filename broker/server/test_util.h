@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/this_coro.hpp"
 #include "boost/asio/use_awaitable.hpp"
@@ -105,6 +107,20 @@ inline asio::awaitable<std::optional<protocol::ConnackPacket>> Handshake(
   co_return copy;
 }
 
+// ASSERT_* cannot return from a coroutine: fail the test and co_return instead.
+#define CO_ASSERT(cond)                            \
+  do {                                             \
+    if (!(cond)) {                                 \
+      ADD_FAILURE() << "assertion failed: " #cond; \
+      co_return;                                   \
+    }                                              \
+  } while (0)
+
+// Test names for suites parameterised by protocol version: "Mqtt5", "Mqtt311".
+inline std::string VersionName(const ::testing::TestParamInfo<ProtocolVersion>& info) {
+  return info.param == ProtocolVersion::kMqtt5 ? "Mqtt5" : "Mqtt311";
+}
+
 // Messages the broker dropped for `reason` so far.
 inline uint64_t Dropped(testing::BrokerFixture& broker, core::DropReason reason) {
   return broker.broker().Snapshot().dropped[static_cast<size_t>(reason)];
@@ -128,16 +144,22 @@ inline asio::awaitable<bool> WaitConnected(testing::BrokerFixture& broker, int64
       [&broker, connected] { return broker.broker().Snapshot().clients_connected == connected; });
 }
 
+// A client id (prefix-N) whose session lives on `worker`: tests choose where publisher and
+// subscriber run (the fixture has two workers).
+inline std::string IdOnWorker(testing::BrokerFixture& broker, const std::string& prefix,
+                              uint32_t worker) {
+  for (int i = 0;; ++i) {
+    std::string id = prefix + "-" + std::to_string(i);
+    if (broker.broker().HomeWorker(id) == worker) return id;
+  }
+}
+
 // A client identifier whose session lives on the same worker as `other`'s. Work on one worker
 // happens in order: what this client publishes is routed to `other`'s session before its PUBACK
 // is sent, and after anything that worker already did for `other` (a Will, a queued message).
 inline std::string SameHomeAs(testing::BrokerFixture& broker, std::string_view other,
                               const std::string& prefix) {
-  const uint32_t home = broker.broker().HomeWorker(other);
-  for (int i = 0;; ++i) {
-    std::string id = prefix + "-" + std::to_string(i);
-    if (broker.broker().HomeWorker(id) == home) return id;
-  }
+  return IdOnWorker(broker, prefix, broker.broker().HomeWorker(other));
 }
 
 }  // namespace simq::server

@@ -85,10 +85,6 @@ asio::awaitable<void> ExpectFenceNext(Client& sub, Client& pub, std::string topi
   if (m.ok()) EXPECT_EQ(m->payload, "fence") << "unexpected message on " << m->topic;
 }
 
-std::string VersionName(const ::testing::TestParamInfo<ProtocolVersion>& info) {
-  return info.param == ProtocolVersion::kMqtt5 ? "Mqtt5" : "Mqtt311";
-}
-
 // ---------------------------------------------------------------------------------------------
 // When the Will is published, in both versions
 
